@@ -1,0 +1,135 @@
+"""Every exception aioreq raises on purpose, in one tree.
+
+```
+AioreqError
+├── ProtocolError                    the HTTP/1.1 rules were broken
+│   ├── LocalProtocolError           by us: a message that cannot be sent safely
+│   └── RemoteProtocolError          by the peer: a malformed or truncated message
+├── TransportError                   the connection itself failed
+│   ├── ConnectError                 could not connect (refused, DNS, TLS handshake)
+│   ├── ReadError                    the connection failed while reading
+│   ├── WriteError                   the connection failed while writing
+│   └── TimeoutError                 a deadline passed (also the builtin TimeoutError)
+│       ├── ConnectTimeout
+│       ├── ReadTimeout
+│       ├── WriteTimeout
+│       └── PoolTimeout
+├── TooManyRedirects
+├── DecodingError                    a Content-Encoding could not be decoded
+├── HTTPStatusError                  raise_for_status() on a 4xx or 5xx; carries .response
+└── InvalidURL
+```
+
+Every class derives from the project's own bases by single inheritance; the one exception is
+`TimeoutError`, which is also the builtin `TimeoutError` because that is what users catch.
+A message says what was wrong and with which value.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+__all__ = [
+    "AioreqError",
+    "ConnectError",
+    "ConnectTimeout",
+    "DecodingError",
+    "HTTPStatusError",
+    "InvalidURL",
+    "LocalProtocolError",
+    "PoolTimeout",
+    "ProtocolError",
+    "ReadError",
+    "ReadTimeout",
+    "RemoteProtocolError",
+    "TimeoutError",
+    "TooManyRedirects",
+    "TransportError",
+    "WriteError",
+    "WriteTimeout",
+]
+
+
+class AioreqError(Exception):
+    """Base class of every exception aioreq raises on purpose."""
+
+
+class ProtocolError(AioreqError):
+    """The HTTP/1.1 rules were broken, by us or by the peer.
+
+    Attributes:
+        status_hint: the status code a server would answer with (400, 413, 414, 431, 501).
+    """
+
+    def __init__(self, message: str, *, status_hint: int = 400) -> None:
+        super().__init__(message)
+        self.status_hint = status_hint
+
+
+class LocalProtocolError(ProtocolError):
+    """We were about to send something HTTP/1.1 forbids (CR/LF/NUL in a field, a bad method)."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer sent a malformed, oversized or truncated message."""
+
+
+class TransportError(AioreqError):
+    """The connection failed below HTTP: refused, reset, timed out."""
+
+
+class ConnectError(TransportError):
+    """The connection could not be opened: refused, unreachable, DNS or TLS handshake failure."""
+
+
+class ReadError(TransportError):
+    """The connection failed while receiving."""
+
+
+class WriteError(TransportError):
+    """The connection failed while sending."""
+
+
+class TimeoutError(TransportError, builtins.TimeoutError):
+    """A deadline passed. Also a builtin `TimeoutError`, so `except TimeoutError` catches it."""
+
+
+class ConnectTimeout(TimeoutError):
+    """Opening the connection (TCP and TLS) took longer than the connect timeout."""
+
+
+class ReadTimeout(TimeoutError):
+    """No data arrived within the read timeout."""
+
+
+class WriteTimeout(TimeoutError):
+    """Sending did not progress within the write timeout."""
+
+
+class PoolTimeout(TimeoutError):
+    """No connection of the pool became free within the pool timeout."""
+
+
+class TooManyRedirects(AioreqError):
+    """The redirect chain was longer than the client allows."""
+
+
+class DecodingError(AioreqError):
+    """A response body could not be decoded by its Content-Encoding."""
+
+
+class HTTPStatusError(AioreqError):
+    """Raised by `Response.raise_for_status()` on a 4xx or 5xx response.
+
+    Attributes:
+        response: the response that had the error status.
+    """
+
+    def __init__(self, message: str, *, response: Any) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class InvalidURL(AioreqError):
+    """A URL could not be parsed or used (no host, unsupported scheme, bad port)."""

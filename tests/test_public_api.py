@@ -1,0 +1,31 @@
+"""What the packages export: sorted __all__ lists, each name real, and the typed marker."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+import aioreq
+
+
+@pytest.mark.parametrize("module_name", ["aioreq", "aioreq.protocol", "aioreq._exceptions"])
+def test_all_is_sorted_and_real(module_name: str) -> None:
+    """Sorted as ruff's RUF022 keeps them: CONSTANTS, then Classes, then functions."""
+    module = importlib.import_module(module_name)
+    names = [n for n in module.__all__ if n != "__version__"]
+    assert names == sorted(names, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
+    for name in module.__all__:
+        assert hasattr(module, name), name
+
+
+def test_everything_public_is_exported() -> None:
+    public = {n for n in vars(aioreq) if not n.startswith("_") and n[0].isupper()}
+    assert public <= set(aioreq.__all__)
+
+
+@pytest.mark.parametrize("package", ["aioreq", "pytest_aioreq"])
+def test_packages_are_typed(package: str) -> None:
+    module = importlib.import_module(package)
+    assert (Path(module.__file__ or "").parent / "py.typed").exists()

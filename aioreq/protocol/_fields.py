@@ -245,7 +245,7 @@ def transfer_codings(value: bytes, *, request: bool) -> int:
     if codings.count(b"chunked") > 1:
         # RFC 9112 §6.1: "A sender MUST NOT apply the chunked transfer coding more than once".
         raise RemoteProtocolError(f"chunked applied more than once in Transfer-Encoding {shown}")
-    if codings[-1] != b"chunked" and b"chunked" in codings:
+    if codings[-1] != b"chunked" and (request or b"chunked" in codings):
         # RFC 9112 §6.3 ¶4: "If a Transfer-Encoding header field is present in a request and the
         # chunked transfer coding is not the final encoding, the message body length cannot be
         # determined reliably; the server MUST respond with the 400 (Bad Request) status code".

@@ -171,16 +171,21 @@ class _Parser:
                 buf += data
                 self._after_message_bytes()
             return []
-        if buf:
-            buf += data
-            if state == _HEAD and buf.find(b"\r\n\r\n", self._scan) < 0:
-                self._partial_head(buf, 0, len(buf))
-                return []
-            data = bytes(buf)
-            buf.clear()
         events: list[Event] = []
         try:
-            if state == _HEAD and not buf:
+            if buf:
+                buf += data
+                # A head or trailer section still waiting for its empty line is searched from
+                # where the last search stopped, and only the new bytes are checked: a section
+                # that trickles in a byte at a time costs linear time.
+                if state in (_HEAD, _TRAILERS) and buf.find(b"\r\n\r\n", self._scan) < 0:
+                    self._check_partial_section(state)
+                    return events
+                self._scan = 0
+                data = bytes(buf)
+                buf.clear()
+                self._run(data, 0, events)
+            elif state == _HEAD:
                 # The usual read: a whole head, often with its body. One call less than _run.
                 pos = self._read_head(data, 0, len(data), events)
                 if pos >= 0:
@@ -244,29 +249,45 @@ class _Parser:
     def _read_head(self, data: bytes, pos: int, end: int, events: list[Event]) -> int:
         raise NotImplementedError
 
-    def _partial_head(self, data: bytes | bytearray, pos: int, end: int) -> None:
-        """Check the limits on a head whose end has not arrived, and keep it.
+    def _keep_partial_section(self, data: bytes, pos: int, end: int, state: int) -> int:
+        """Keep the start of a head or trailer section whose empty line has not arrived."""
+        self._buf += data if pos == 0 and end == len(data) else data[pos:end]
+        self._scan = 0
+        self._check_partial_section(state)
+        return -1
 
-        `self._scan` is where the next search for the end of the head may resume.
+    def _check_partial_section(self, state: int) -> None:
+        """Check the limits on the part of a section that is buffered.
+
+        The limits are those a whole section gets, so that where the reads split the bytes
+        never changes the outcome: a section of `max_header_size` bytes or more that still
+        lacks its end will exceed the limit, and a first line is measured without its CRLF.
+        `self._scan` is where the next search for the end resumes; the bytes before it were
+        checked already.
         """
-        size = end - pos
-        if size > self.max_header_size:
-            raise RemoteProtocolError(
-                f"{self._role} head exceeds the limit of {self.max_header_size} bytes",
-                status_hint=431,
-            )
-        if size > self.max_line_size and data.find(b"\r\n", pos, end) < 0:
-            raise self._line_too_long()
-        # A head that uses bare LF would never show "\r\n\r\n": name the fault now instead of
-        # waiting for the size limit. Only the bytes not checked before are counted.
-        start = max(pos, self._scan - 1) if data is self._buf else pos
-        if data.count(b"\n", start, end) != data.count(b"\r\n", max(start - 1, pos), end):
-            raise RemoteProtocolError(
-                f"bare LF in the {self._role} head: {show(bytes(data[pos:end]))}"
-            )
-        if data is not self._buf:
-            self._buf += data[pos:end]
-        self._scan = max(len(self._buf) - 3, 0)
+        buf = self._buf
+        size = len(buf)
+        if not size:
+            return
+        if size >= self.max_header_size:
+            raise self._section_too_large(state)
+        if state == _HEAD:
+            line = size - 1 if buf[-1] == 0x0D else size  # a CR here may begin the CRLF
+            if line > self.max_line_size and buf.find(b"\r\n") < 0:
+                raise self._line_too_long()
+        # A section that uses bare LF would never show "\r\n\r\n": name the fault now rather
+        # than wait for the size limit. Only the bytes not checked before are counted.
+        scan = self._scan
+        if buf.count(b"\n", scan) != buf.count(b"\r\n", scan - 1 if scan else 0):
+            what = f"{self._role} head" if state == _HEAD else "trailer section"
+            raise RemoteProtocolError(f"bare LF in the {what}: {show(bytes(buf))}")
+        self._scan = size - 3 if size > 3 else 0
+
+    def _section_too_large(self, state: int) -> RemoteProtocolError:
+        what = f"{self._role} head" if state == _HEAD else "trailer section"
+        return RemoteProtocolError(
+            f"{what} exceeds the limit of {self.max_header_size} bytes", status_hint=431
+        )
 
     def _line_too_long(self) -> RemoteProtocolError:
         return RemoteProtocolError(
@@ -346,6 +367,12 @@ class _Parser:
                     return
             elif state == _UNTIL_CLOSE:
                 if pos < end:
+                    self._received += end - pos
+                    limit = self.max_body_size
+                    if limit is not None and self._received > limit:
+                        raise RemoteProtocolError(
+                            f"body exceeds the body size limit of {limit} bytes", status_hint=413
+                        )
                     events.append(data if pos == 0 else data[pos:])
                 return
             else:
@@ -380,7 +407,10 @@ class _Parser:
     def _read_chunk_size(self, data: bytes, pos: int, end: int) -> int:
         eol = data.find(b"\r\n", pos, end)
         if eol < 0:
-            if end - pos > self.max_chunk_line_size:
+            if pos == end:
+                return -1
+            # Measured without its CRLF, as a whole line is: a CR at the end may begin it.
+            if end - pos - (data[end - 1] == 0x0D) > self.max_chunk_line_size:
                 raise self._chunk_line_too_long()
             if data.find(b"\n", pos, end) >= 0:
                 raise RemoteProtocolError(
@@ -394,7 +424,7 @@ class _Parser:
         if match is None:
             raise _bad_chunk_line(data[pos:eol])
         digits = match.group(1)
-        if len(digits) > 16:
+        if len(digits) > 16 and len(digits.lstrip(b"0")) > 16:
             raise RemoteProtocolError(f"chunk size {show(digits)} is too large", status_hint=413)
         size = int(digits, 16)
         if size == 0:
@@ -425,20 +455,9 @@ class _Parser:
             return -1
         term = data.find(b"\r\n\r\n", pos, end)
         if term < 0:
-            if end - pos > self.max_header_size:
-                raise RemoteProtocolError(
-                    f"trailer section exceeds the limit of {self.max_header_size} bytes",
-                    status_hint=431,
-                )
-            if data.count(b"\n", pos, end) != data.count(b"\r\n", pos, end):
-                raise RemoteProtocolError(f"bare LF in the trailer section: {show(data[pos:end])}")
-            self._buf += data[pos:end]
-            return -1
-        if term - pos > self.max_header_size:
-            raise RemoteProtocolError(
-                f"trailer section exceeds the limit of {self.max_header_size} bytes",
-                status_hint=431,
-            )
+            return self._keep_partial_section(data, pos, end, _TRAILERS)
+        if term + 4 - pos > self.max_header_size:
+            raise self._section_too_large(_TRAILERS)
         trailers = _fields.parse_section(data, pos, term + 2, unfold=self._unfold, what="trailer")
         if len(trailers) > self.max_header_count:
             raise RemoteProtocolError(
@@ -461,12 +480,14 @@ class _Parser:
 
 def _bad_chunk_line(line: bytes) -> RemoteProtocolError:
     """Name what is wrong with a chunk-size line that did not match the grammar."""
+    if b"\n" in line:
+        return RemoteProtocolError(f"bare LF in chunk-size line {show(line)}")
     if b"\r" in line:
         return RemoteProtocolError(f"bare CR in chunk-size line {show(line)}")
-    size = line.split(b";", 1)[0].strip(b" \t")
+    size = line.split(b";", 1)[0].rstrip(b" \t")
     if not size:
         return RemoteProtocolError(f"chunk-size line without a size: {show(line)}")
-    # RFC 9112 §7.1: chunk-size = 1*HEXDIG. No "0x" prefix, no sign, no inner whitespace.
+    # RFC 9112 §7.1: chunk-size = 1*HEXDIG. No "0x" prefix, no sign, no whitespace before it.
     if not all(c in b"0123456789abcdefABCDEF" for c in size):
         return RemoteProtocolError(f"chunk size {show(size)} is not a hexadecimal number")
     return RemoteProtocolError(f"invalid chunk extension in {show(line)}")
@@ -495,7 +516,7 @@ class ResponseParser(_Parser):
         max_body_size: largest body, or None for no limit.
     """
 
-    __slots__ = ("_method",)
+    __slots__ = ("_interim", "_method")
 
     _role = "response"
     _unfold = True
@@ -517,6 +538,7 @@ class ResponseParser(_Parser):
             max_body_size=max_body_size,
         )
         self._method = b"GET"
+        self._interim = 0
 
     def start_response(self, method: bytes = b"GET") -> None:
         """Expect the response to a request made with `method`.
@@ -537,6 +559,7 @@ class ResponseParser(_Parser):
         self._method = method
         self._state = _HEAD
         self._scan = 0
+        self._interim = 0
 
     def _after_message_bytes(self) -> None:
         # Nothing was asked for: a server that sends more is broken or hostile, so the
@@ -550,17 +573,19 @@ class ResponseParser(_Parser):
             return RemoteProtocolError(
                 f"connection closed inside the response head after {received} bytes"
             )
+        if self._interim:
+            return RemoteProtocolError(
+                f"connection closed after {self._interim} interim (1xx) response(s), "
+                "before the final response"
+            )
         return RemoteProtocolError("connection closed before any response byte arrived")
 
     def _read_head(self, data: bytes, pos: int, end: int, events: list[Event]) -> int:
         term = data.find(b"\r\n\r\n", pos, end)
         if term < 0:
-            self._partial_head(data, pos, end)
-            return -1
-        if term - pos > self.max_header_size:
-            raise RemoteProtocolError(
-                f"response head exceeds the limit of {self.max_header_size} bytes"
-            )
+            return self._keep_partial_section(data, pos, end, _HEAD)
+        if term + 4 - pos > self.max_header_size:
+            raise self._section_too_large(_HEAD)
         eol = data.find(b"\r\n", pos)
         known = _common_status_lines.get(data[pos:eol])
         if known is not None:
@@ -589,6 +614,7 @@ class ResponseParser(_Parser):
                 return self._begin_body(SWITCHED, 0, data, pos, end, events)
             # RFC 9110 §15.2: "A client MUST be able to parse one or more 1xx responses received
             # prior to a final response, even if the client does not expect one."
+            self._interim += 1
             return pos
         content_length, transfer_encoding, connection = _response_fields(fields)
         if connection is None:
@@ -599,6 +625,10 @@ class ResponseParser(_Parser):
         # RFC 9112 §6.3 ¶1-2: a response to HEAD, any 1xx, 204 or 304 ends after its header
         # section, whatever its fields say; a 2xx to CONNECT switches to a tunnel.
         if method == b"HEAD" or status == 204 or status == 304:
+            if transfer_encoding is not None and version == b"1.0":
+                # RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding is treated "as if
+                # the framing is faulty ... and close the connection after processing".
+                self._keep_alive = False
             return self._begin_body(NO_BODY, 0, data, pos, end, events)
         if method == b"CONNECT" and status < 300:
             return self._begin_body(SWITCHED, 0, data, pos, end, events)
@@ -635,8 +665,12 @@ class ResponseParser(_Parser):
 def _bad_status_line(line: bytes, max_line_size: int) -> RemoteProtocolError:
     if len(line) > max_line_size:
         return RemoteProtocolError(f"status line exceeds the limit of {max_line_size} bytes")
-    if line.startswith(b"HTTP/") and not line.startswith(b"HTTP/1."):
-        version = line.split(b" ", 1)[0]
+    if b"\r" in line or b"\n" in line:
+        return _bad_start_line(line, "status line", "")
+    version = line.split(b" ", 1)[0]
+    if version.startswith(b"HTTP/") and _rules.version_re.fullmatch(version) is None:
+        return RemoteProtocolError(f"invalid HTTP version {show(version)} in the status line")
+    if version.startswith(b"HTTP/") and not version.startswith(b"HTTP/1."):
         return RemoteProtocolError(f"unsupported HTTP version {show(version)} in the status line")
     return _bad_start_line(line, "status line", "'HTTP/1.1 <3-digit code> <reason>'")
 
@@ -703,13 +737,9 @@ class RequestParser(_Parser):
             return -1
         term = data.find(b"\r\n\r\n", pos, end)
         if term < 0:
-            self._partial_head(data, pos, end)
-            return -1
-        if term - pos > self.max_header_size:
-            raise RemoteProtocolError(
-                f"request head exceeds the limit of {self.max_header_size} bytes",
-                status_hint=431,
-            )
+            return self._keep_partial_section(data, pos, end, _HEAD)
+        if term + 4 - pos > self.max_header_size:
+            raise self._section_too_large(_HEAD)
         eol = data.find(b"\r\n", pos)
         if eol - pos > self.max_line_size:
             raise self._line_too_long()
@@ -742,21 +772,25 @@ class RequestParser(_Parser):
             request=True,
             max_body_size=self.max_body_size,
         )
-        if method == b"CONNECT" and kind == NO_BODY:
-            kind = SWITCHED
         return self._begin_body(kind, length, data, term + 4, end, events)
 
 
 def _bad_request_line(line: bytes) -> RemoteProtocolError:
+    if b"\r" in line or b"\n" in line:
+        return _bad_start_line(line, "request line", "")
     parts = line.split(b" ")
-    if len(parts) == 3 and not parts[2].startswith(b"HTTP/1.") and parts[2].startswith(b"HTTP/"):
-        # RFC 9110 §2.5: a server answers an unsupported major version with 505; we hint 400
-        # only for versions that are not versions at all.
-        return RemoteProtocolError(
-            f"unsupported HTTP version {show(parts[2])} in the request line", status_hint=505
-        )
-    if len(parts) == 3 and _rules.token_re.fullmatch(parts[0]) is None:
-        return RemoteProtocolError(f"invalid method {show(parts[0])} in the request line")
+    if len(parts) == 3:
+        method, _, version = parts
+        if _rules.token_re.fullmatch(method) is None:
+            return RemoteProtocolError(f"invalid method {show(method)} in the request line")
+        if _rules.other_version_re.fullmatch(version) is not None:
+            # RFC 9110 §15.6.6: 505 (HTTP Version Not Supported) is for a major version the
+            # server does not support; anything that is not a version at all is a 400.
+            return RemoteProtocolError(
+                f"unsupported HTTP version {show(version)} in the request line", status_hint=505
+            )
+        if version.startswith(b"HTTP/") and _rules.version_re.fullmatch(version) is None:
+            return RemoteProtocolError(f"invalid HTTP version {show(version)} in the request line")
     return _bad_start_line(line, "request line", "'<method> <target> HTTP/1.1'")
 
 

@@ -43,6 +43,10 @@ status_line_re = re.compile(rb"HTTP/(1\.[0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\
 
 # RFC 9112 §3: request-line = method SP request-target SP HTTP-version
 # The request-target is checked against its four forms after this match.
+# A well-formed HTTP-version of another major version (RFC 9112 §2.3: "HTTP/" DIGIT "." DIGIT).
+other_version_re = re.compile(rb"HTTP/[02-9]\.[0-9]")
+version_re = re.compile(rb"HTTP/[0-9]\.[0-9]")
+
 request_line_re = re.compile(rb"(" + TOKEN + rb") ([\x21-\x7e]+) HTTP/(1\.[0-9])")
 
 # RFC 9112 §3.2: origin-form = absolute-path [ "?" query ]; absolute-form = absolute-URI

@@ -32,6 +32,11 @@ def reason_phrase(status_code: int) -> bytes:
     return _rules.REASONS.get(status_code, b"")
 
 
+def _check_version(http_version: bytes) -> None:
+    if http_version not in (b"1.1", b"1.0"):
+        raise LocalProtocolError(f"invalid HTTP version {show(http_version)}: 1.1 or 1.0")
+
+
 def _field_lines(headers: Iterable[tuple[bytes, bytes]], parts: list[bytes]) -> None:
     token = _rules.token_re.fullmatch
     value_ok = _rules.field_value_re.fullmatch
@@ -61,6 +66,7 @@ def encode_request_head(
         LocalProtocolError: the method is not a token, or the target, a name or a value holds
             a byte that may not be sent (CR, LF, NUL, other controls, space in the target).
     """
+    _check_version(http_version)
     if _rules.token_re.fullmatch(method) is None:
         raise LocalProtocolError(f"invalid method {show(method)}: a method is a token")
     if _rules.outgoing_target_re.fullmatch(target) is None:
@@ -89,6 +95,7 @@ def encode_response_head(
     Raises:
         LocalProtocolError: a bad status code, reason phrase, field name or value.
     """
+    _check_version(http_version)
     if not 100 <= status_code <= 999:
         raise LocalProtocolError(f"invalid status code {status_code}")
     if reason is None:
@@ -114,12 +121,14 @@ def encode_request(
     """
     fields = list(headers)
     names = {name.lower() for name, _ in fields}
-    if b"transfer-encoding" in names:
-        writer = BodyWriter(fields)
-        return encode_request_head(method, target, fields) + writer.write(body) + writer.end()
-    if b"content-length" not in names and (body or method in (b"POST", b"PUT", b"PATCH")):
+    if not names & {b"content-length", b"transfer-encoding"} and (
+        body or method in (b"POST", b"PUT", b"PATCH")
+    ):
         fields.append((b"Content-Length", b"%d" % len(body)))
-    return encode_request_head(method, target, fields) + body
+    # The writer holds the body to what the fields announce: a Content-Length that does not
+    # match would make the peer read the next request as part of this one.
+    writer = BodyWriter(fields)
+    return encode_request_head(method, target, fields) + writer.write(body) + writer.end()
 
 
 def encode_chunk(data: bytes) -> bytes:

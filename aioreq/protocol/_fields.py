@@ -138,11 +138,6 @@ def _reject_bare_cr_lf(data: bytes, where: str) -> None:
         raise RemoteProtocolError(f"bare LF in {where}: {show(data)}")
 
 
-def check_line_endings(data: bytes, where: str) -> None:
-    """Raise RemoteProtocolError if data holds a CR or LF that is not part of a CRLF."""
-    _reject_bare_cr_lf(data, where)
-
-
 def response_fields(fields: Fields) -> tuple[bytes | None, bytes | None, bytes | None]:
     """Pick out the fields that decide a response's framing and persistence, in one pass.
 

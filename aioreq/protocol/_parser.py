@@ -622,16 +622,19 @@ class ResponseParser(_Parser):
         else:
             self._keep_alive = _fields.persistent(connection, version)
         method = self._method
-        # RFC 9112 §6.3 ¶1-2: a response to HEAD, any 1xx, 204 or 304 ends after its header
-        # section, whatever its fields say; a 2xx to CONNECT switches to a tunnel.
+        # RFC 9110 §9.3.6: "Any 2xx (Successful) response indicates that the sender (and all
+        # inbound proxies) will switch to tunnel mode immediately after the response header
+        # section" -- a 204 to CONNECT included, so this goes first.
+        if method == b"CONNECT" and status < 300:
+            return self._begin_body(SWITCHED, 0, data, pos, end, events)
+        # RFC 9112 §6.3 ¶1: a response to HEAD, any 1xx, 204 or 304 ends after its header
+        # section, whatever its fields say.
         if method == b"HEAD" or status == 204 or status == 304:
             if transfer_encoding is not None and version == b"1.0":
                 # RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding is treated "as if
                 # the framing is faulty ... and close the connection after processing".
                 self._keep_alive = False
             return self._begin_body(NO_BODY, 0, data, pos, end, events)
-        if method == b"CONNECT" and status < 300:
-            return self._begin_body(SWITCHED, 0, data, pos, end, events)
         if (
             transfer_encoding is None
             and content_length is not None

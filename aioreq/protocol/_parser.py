@@ -588,7 +588,7 @@ class ResponseParser(_Parser):
             raise self._section_too_large(_HEAD)
         eol = data.find(b"\r\n", pos)
         known = _common_status_lines.get(data[pos:eol])
-        if known is not None:
+        if known is not None and eol - pos <= self.max_line_size:
             version, status, reason = known
         else:
             match = _status_line(data, pos, eol)

@@ -10,7 +10,9 @@ import pytest
 import aioreq
 
 
-@pytest.mark.parametrize("module_name", ["aioreq", "aioreq.protocol", "aioreq._exceptions"])
+@pytest.mark.parametrize(
+    "module_name", ["aioreq", "aioreq.protocol", "aioreq._exceptions", "pytest_aioreq.strategies"]
+)
 def test_all_is_sorted_and_real(module_name: str) -> None:
     """Sorted as ruff's RUF022 keeps them: CONSTANTS, then Classes, then functions."""
     module = importlib.import_module(module_name)
@@ -29,3 +31,13 @@ def test_everything_public_is_exported() -> None:
 def test_packages_are_typed(package: str) -> None:
     module = importlib.import_module(package)
     assert (Path(module.__file__ or "").parent / "py.typed").exists()
+
+
+def test_the_plugin_package_does_not_import_hypothesis() -> None:
+    """Importing the plugin must stay cheap: only `pytest_aioreq.strategies` needs hypothesis."""
+    import subprocess
+    import sys
+
+    code = "import sys, pytest_aioreq; print('hypothesis' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -30,7 +30,9 @@ How: each parser runs a batch of N responses, N sized so that a batch takes abou
 interleave the parsers (7 by default, the order rotating each round) so that drift in the
 machine hits all of them alike; the result per parser is the median over the rounds of the CPU
 time per response (`time.process_time_ns`), with the minimum beside it and the ratio of medians
-to aioreq. The garbage collector is disabled during each batch and run between batches.
+to aioreq. The garbage collector is disabled during each batch and run between batches. The
+process is pinned to one CPU (the last, unless `--cpu` says otherwise) so that the scheduler
+does not move it between rounds.
 
 Run it with::
 
@@ -429,7 +431,7 @@ def print_report(
     print(f"machine   {info['platform']}, {info['cpu']}, {info['cpu_count']} CPUs")
     versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
     print(f"packages  {versions}")
-    print(f"clock     {CLOCK_NAME}")
+    print(f"clock     {CLOCK_NAME}, {PINNED[0] if PINNED else 'not pinned'}")
     plural = "s" if rounds != 1 else ""
     print(f"method    {rounds} interleaved round{plural}, the order rotating; each a batch of N")
     print(f"          responses per parser, N sized to ~{target_ns / 1e9:.2g} s a batch; median")
@@ -513,12 +515,39 @@ def json_report(
 # -- main ----------------------------------------------------------------------------------------
 
 
+#: The CPU the run is pinned to, as pin_to_cpu reported it (printed in the header).
+PINNED: list[str] = []
+
+
+def pin_to_cpu(cpu: int) -> str:
+    """Pin this process to one CPU, so the scheduler does not move it between rounds.
+
+    Migrations and a cold cache on another core were the largest source of run-to-run noise
+    on the 2-CPU machine this was written on; pinning narrows it (pyperf does the same).
+    """
+    if cpu == -2 or not hasattr(os, "sched_setaffinity"):
+        return "not pinned"
+    allowed = sorted(os.sched_getaffinity(0))
+    chosen = allowed[-1] if cpu == -1 else cpu
+    if chosen not in allowed:
+        return f"not pinned (CPU {chosen} is not available)"
+    os.sched_setaffinity(0, {chosen})
+    return f"pinned to CPU {chosen}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     cli = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     cli.add_argument("--rounds", type=int, help="interleaved rounds (default 7, 3 with --quick)")
     cli.add_argument("--quick", action="store_true", help="3 rounds of ~0.05 s batches")
     cli.add_argument("--json", action="store_true", help="print the results as JSON")
+    cli.add_argument(
+        "--cpu",
+        type=int,
+        default=-1,
+        help="pin the process to this CPU (default: the last one; -2 to leave it unpinned)",
+    )
     args = cli.parse_args(argv)
+    PINNED.append(pin_to_cpu(args.cpu))
     rounds = args.rounds or (3 if args.quick else 7)
     if rounds < 1:
         cli.error("--rounds must be at least 1")

@@ -28,9 +28,9 @@ from ._parser import (
     DEFAULT_MAX_HEADER_COUNT,
     DEFAULT_MAX_HEADER_SIZE,
     DEFAULT_MAX_LINE_SIZE,
-    RequestParser,
-    ResponseParser,
 )
+from ._request import RequestParser
+from ._response import ResponseParser
 from ._writer import (
     BodyWriter,
     encode_chunk,

@@ -105,6 +105,10 @@ class _Parser:
         self._received = 0
         self._keep_alive = True
         self._error = ""
+        self._init_role()
+
+    def _init_role(self) -> None:
+        """Set the attributes a role adds (a hook, so the limits are declared once)."""
 
     # -- public state ---------------------------------------------------------------------------
 

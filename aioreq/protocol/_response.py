@@ -13,10 +13,6 @@ from ._parser import (
     _DONE,
     _END,
     _HEAD,
-    DEFAULT_MAX_CHUNK_LINE_SIZE,
-    DEFAULT_MAX_HEADER_COUNT,
-    DEFAULT_MAX_HEADER_SIZE,
-    DEFAULT_MAX_LINE_SIZE,
     _bad_start_line,
     _findall_fields,
     _Parser,
@@ -49,22 +45,7 @@ class ResponseParser(_Parser):
     _role = "response"
     _unfold = True
 
-    def __init__(
-        self,
-        *,
-        max_line_size: int = DEFAULT_MAX_LINE_SIZE,
-        max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
-        max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
-        max_chunk_line_size: int = DEFAULT_MAX_CHUNK_LINE_SIZE,
-        max_body_size: int | None = None,
-    ) -> None:
-        super().__init__(
-            max_line_size=max_line_size,
-            max_header_size=max_header_size,
-            max_header_count=max_header_count,
-            max_chunk_line_size=max_chunk_line_size,
-            max_body_size=max_body_size,
-        )
+    def _init_role(self) -> None:
         self._method = b"GET"
         self._interim = 0
 

@@ -32,7 +32,8 @@ def show(data: bytes, limit: int = 60) -> str:
     return repr(data)
 
 
-_findall_fields = _rules.field_line_re.findall
+#: The fast path of `parse_section`; the client's head parser calls it directly.
+findall_fields = _rules.field_line_re.findall
 
 
 def parse_section(data: bytes, start: int, end: int, *, unfold: bool, what: str) -> Fields:
@@ -53,7 +54,7 @@ def parse_section(data: bytes, start: int, end: int, *, unfold: bool, what: str)
     Raises:
         RemoteProtocolError: a line is not a valid field line.
     """
-    fields: Fields = _findall_fields(data, start, end)
+    fields: Fields = findall_fields(data, start, end)
     # Each match ends a line with CRLF, so matches == LFs - 1 means every line matched and no
     # LF stands alone (counting one byte is cheaper than counting CRLF).
     if len(fields) == data.count(b"\n", start, end) - 1:
@@ -62,6 +63,10 @@ def parse_section(data: bytes, start: int, end: int, *, unfold: bool, what: str)
 
 
 def parse_section_slowly(section: bytes, *, unfold: bool, what: str) -> Fields:
+    """Parse a section line by line, naming the first fault (see `parse_section`).
+
+    `section` is the field lines without the CRLF before the first and after the last.
+    """
     if b"\x00" in section:
         # RFC 9110 §5.5: "Field values containing CR, LF, or NUL characters are invalid and
         # dangerous ... a recipient ... MUST either reject the message or replace each of those
@@ -138,51 +143,40 @@ def _reject_bare_cr_lf(data: bytes, where: str) -> None:
         raise RemoteProtocolError(f"bare LF in {where}: {show(data)}")
 
 
-def response_fields(fields: Fields) -> tuple[bytes | None, bytes | None, bytes | None]:
-    """Pick out the fields that decide a response's framing and persistence, in one pass.
+def request_fields(
+    fields: Fields,
+) -> tuple[bytes | None, bytes | None, bytes | None, list[bytes], bytes | None]:
+    """Pick out, in one pass, the fields that decide a request's framing, persistence, Host
+    and Expect.
 
     Returns:
-        (content_length, transfer_encoding, connection), None where absent. Repeated fields of
-        a list-valued field are joined with "," as RFC 9110 §5.3 allows.
+        (content_length, transfer_encoding, connection, hosts, expect): repeated fields of a
+        list-valued field joined with "," as RFC 9110 §5.3 allows; Host values kept apart,
+        since more than one is an error (RFC 9112 §3.2).
     """
-    content_length = transfer_encoding = connection = None
+    content_length = transfer_encoding = connection = expect = None
+    hosts: list[bytes] = []
     for name, value in fields:
-        # The length test passes over most names without lowercasing them.
-        if len(name) in _RESPONSE_LENGTHS:
+        if len(name) in _REQUEST_LENGTHS:  # most names are passed over unlowered
             name = name.lower()
             if name == b"content-length":
                 content_length = value if content_length is None else content_length + b"," + value
+            elif name == b"host":
+                hosts.append(value)
             elif name == b"connection":
                 connection = value if connection is None else connection + b"," + value
             elif name == b"transfer-encoding":
                 transfer_encoding = (
                     value if transfer_encoding is None else transfer_encoding + b"," + value
                 )
-    return content_length, transfer_encoding, connection
+            elif name == b"expect":
+                expect = value if expect is None else expect + b"," + value
+    return content_length, transfer_encoding, connection, hosts, expect
 
 
-def request_fields(
-    fields: Fields,
-) -> tuple[bytes | None, bytes | None, bytes | None, list[bytes], bytes | None]:
-    """Pick out the fields that decide a request's framing, persistence, Host and Expect.
-
-    Returns:
-        (content_length, transfer_encoding, connection, hosts, expect): list-valued fields joined
-        with ","; Host values kept apart, since more than one is an error (RFC 9112 §3.2).
-    """
-    hosts: list[bytes] = []
-    expect = None
-    for name, value in fields:
-        size = len(name)
-        if size == 4 and name.lower() == b"host":
-            hosts.append(value)
-        elif size == 6 and name.lower() == b"expect":
-            expect = value if expect is None else expect + b"," + value
-    return (*response_fields(fields), hosts, expect)
-
-
-_RESPONSE_LENGTHS = frozenset(
-    (len(b"content-length"), len(b"connection"), len(b"transfer-encoding"))
+_REQUEST_LENGTHS = frozenset(
+    len(name)
+    for name in (b"content-length", b"host", b"connection", b"transfer-encoding", b"expect")
 )
 
 

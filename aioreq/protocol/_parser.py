@@ -47,8 +47,6 @@ DEFAULT_MAX_CHUNK_LINE_SIZE = 4 * 1024
 #: The end of a message without trailers: one shared instance, since it carries nothing.
 _END = EndOfMessage(())
 
-_findall_fields = _fields._findall_fields
-
 # States. Small ints, compared in order of how often they are hit.
 _HEAD = 0
 _LENGTH = 1
@@ -82,6 +80,7 @@ class _Parser:
     )
 
     _role = "message"
+    _unfold = False  # obs-fold in fields: rejected, unless a role unfolds it
 
     def __init__(
         self,
@@ -331,9 +330,8 @@ class _Parser:
                         events.append(data if pos == 0 else data[pos:])
                     remaining -= avail
                     self._remaining = remaining
-                    if remaining:
-                        return
-                    self._state = _CHUNK_CRLF
+                    if not remaining:
+                        self._state = _CHUNK_CRLF
                     return
                 events.append(data[pos : pos + remaining])
                 pos += remaining
@@ -459,20 +457,15 @@ class _Parser:
             raise self._section_too_large(_TRAILERS)
         trailers = _fields.parse_section(data, pos, term + 2, unfold=self._unfold, what="trailer")
         if len(trailers) > self.max_header_count:
-            raise RemoteProtocolError(
-                f"{len(trailers)} trailer fields exceed the limit of {self.max_header_count}",
-                status_hint=431,
-            )
+            self._check_count(len(trailers), "trailer")
         events.append(EndOfMessage(trailers))
         self._finish(data, term + 4, end)
         return -1
 
-    _unfold = False
-
-    def _check_count(self, count: int) -> None:
+    def _check_count(self, count: int, what: str = "header") -> None:
         if count > self.max_header_count:
             raise RemoteProtocolError(
-                f"{count} header fields exceed the limit of {self.max_header_count}",
+                f"{count} {what} fields exceed the limit of {self.max_header_count}",
                 status_hint=431,
             )
 

@@ -14,7 +14,6 @@ from ._parser import (
     _END,
     _HEAD,
     _bad_start_line,
-    _findall_fields,
     _Parser,
 )
 
@@ -22,7 +21,10 @@ __all__ = ["ResponseParser"]
 
 _status_line = _rules.status_line_re.fullmatch
 _common_status_lines = _rules.common_status_lines
-_RESPONSE_LENGTHS = _fields._RESPONSE_LENGTHS
+_findall_fields = _fields.findall_fields
+_RESPONSE_LENGTHS = frozenset(
+    len(name) for name in (b"content-length", b"connection", b"transfer-encoding")
+)
 
 
 class ResponseParser(_Parser):
@@ -95,8 +97,9 @@ class ResponseParser(_Parser):
         return RemoteProtocolError("connection closed before any response byte arrived")
 
     def _read_head(self, data: bytes, pos: int, end: int, events: list[Event]) -> int:
-        # The client's hottest function: written out straight, with the field scan of
-        # _fields.response_fields and the common case of _fields.framing inlined.
+        # The client's hottest function: written out straight, with _fields.parse_section, a
+        # response's share of _fields.request_fields and the common case of _fields.framing
+        # inlined (each call saved is measurable here).
         term = data.find(b"\r\n\r\n", pos)
         if term < 0:
             return self._keep_partial_section(data, pos, end, _HEAD)

@@ -99,7 +99,7 @@ def encode_response_head(
     if not 100 <= status_code <= 999:
         raise LocalProtocolError(f"invalid status code {status_code}")
     if reason is None:
-        reason = _rules.REASONS.get(status_code, b"")
+        reason = reason_phrase(status_code)
     elif _rules.outgoing_reason_re.fullmatch(reason) is None:
         raise LocalProtocolError(f"invalid reason phrase {show(reason)}")
     parts = [b"HTTP/", http_version, b" %d " % status_code, reason, b"\r\n"]

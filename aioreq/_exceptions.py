@@ -8,6 +8,8 @@ AioreqError
 ├── TransportError                   the connection itself failed
 │   ├── ConnectError                 could not connect (refused, DNS, TLS handshake)
 │   ├── ReadError                    the connection failed while reading
+│   │   ├── IncompleteReadError      it closed before the delimiter or byte count; carries .partial
+│   │   └── LimitOverrunError        the delimiter did not come within the read's limit
 │   ├── WriteError                   the connection failed while writing
 │   └── TimeoutError                 a deadline passed (also the builtin TimeoutError)
 │       ├── ConnectTimeout
@@ -36,7 +38,9 @@ __all__ = [
     "ConnectTimeout",
     "DecodingError",
     "HTTPStatusError",
+    "IncompleteReadError",
     "InvalidURL",
+    "LimitOverrunError",
     "LocalProtocolError",
     "PoolTimeout",
     "ProtocolError",
@@ -85,6 +89,24 @@ class ConnectError(TransportError):
 
 class ReadError(TransportError):
     """The connection failed while receiving."""
+
+
+class IncompleteReadError(ReadError):
+    """The connection closed before a read could complete.
+
+    Attributes:
+        partial: the bytes that did arrive (they are consumed from the stream).
+        expected: the byte count asked for, or None when a delimiter was awaited.
+    """
+
+    def __init__(self, message: str, *, partial: bytes, expected: int | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial
+        self.expected = expected
+
+
+class LimitOverrunError(ReadError):
+    """The delimiter of `read_until` did not arrive within its limit (the bytes stay buffered)."""
 
 
 class WriteError(TransportError):

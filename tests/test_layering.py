@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RANKS = {
     "aioreq._exceptions": 0,
     "aioreq.protocol": 1,
+    "aioreq._headers": 1,
     "aioreq.streams": 2,
     "aioreq.connection": 3,
     "aioreq.server": 3,

@@ -1,0 +1,252 @@
+"""What an application of `aioreq.server` receives (`Request`) and returns (`Response`).
+
+A `Request` is built for every request on the hot path, so it does as little as it can until
+asked: the headers are decoded, the query parsed and the body read only when the application
+touches them.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote
+
+from .._headers import Headers, _wire
+
+if TYPE_CHECKING:
+    from ._connection import _Connection
+
+__all__ = ["Body", "RawResponse", "Request", "Response", "Trailers"]
+
+#: A response body: bytes, text (sent as UTF-8), or an async iterable of bytes sent as it comes.
+Body = bytes | bytearray | memoryview | str | AsyncIterable[bytes]
+#: Trailer fields, or a callable that gives them once a streamed body has ended.
+Trailers = Iterable[tuple[Any, Any]] | Callable[[], Iterable[tuple[Any, Any]]]
+
+_MISSING: Any = object()
+
+
+class Request:
+    """One request received by the server.
+
+    Attributes:
+        method: the method, e.g. "GET" (case kept: methods are case-sensitive).
+        target: the request-target as received, e.g. "/search?q=x".
+        path: the path, percent-decoded.
+        raw_path: the path as received (still percent-encoded).
+        query_string: what follows "?" in the target, undecoded ("" if none).
+        http_version: "1.1" or "1.0".
+        client: the peer's address (host, port, ...), or None.
+        scheme: "https" over TLS, else "http".
+        expect_continue: the client sent `Expect: 100-continue` and waits before the body.
+    """
+
+    __slots__ = (
+        "_body",
+        "_conn",
+        "_continued",
+        "_done",
+        "_fields",
+        "_headers",
+        "_query",
+        "_trailers",
+        "client",
+        "expect_continue",
+        "http_version",
+        "method",
+        "query_string",
+        "raw_path",
+        "scheme",
+        "target",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        http_version: str,
+        fields: list[tuple[bytes, bytes]],
+        *,
+        client: Any = None,
+        scheme: str = "http",
+        expect_continue: bool = False,
+    ) -> None:
+        self.method = method
+        self.target = target
+        self.http_version = http_version
+        self.client = client
+        self.scheme = scheme
+        self.expect_continue = expect_continue
+        raw_path, _, self.query_string = target.partition("?")
+        self.raw_path = raw_path
+        self._fields = fields
+        self._headers: Headers | None = None
+        self._query: dict[str, list[str]] | None = None
+        self._body: bytes | None = None
+        self._trailers: Headers | None = None
+        self._conn: _Connection | None = None
+        # True once the body has been received completely (at once for a bodiless request).
+        self._done = True
+        # True once "100 Continue" was sent (or needs no sending).
+        self._continued = False
+
+    @property
+    def path(self) -> str:
+        """The path of the target, percent-decoded ("/a b" for "/a%20b")."""
+        return unquote(self.raw_path)
+
+    @property
+    def headers(self) -> Headers:
+        """The header fields, case-insensitive and multi-valued."""
+        if self._headers is None:
+            self._headers = Headers.from_raw(self._fields)
+        return self._headers
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        """The query parameters, each with its list of values (blank values kept)."""
+        if self._query is None:
+            self._query = parse_qs(self.query_string, keep_blank_values=True)
+        return self._query
+
+    @property
+    def url(self) -> str:
+        """The request's absolute URL, from the scheme, the Host field and the target."""
+        if "://" in self.target:
+            return self.target
+        host = self.headers.get("host", "")
+        return f"{self.scheme}://{host}{self.target}"
+
+    @property
+    def trailers(self) -> Headers:
+        """The trailer fields of a chunked body (empty until the body has been read)."""
+        return self._trailers if self._trailers is not None else Headers()
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield the body as it arrives (a chunked body chunk by chunk).
+
+        Raises:
+            RemoteProtocolError: the body is malformed or larger than the server allows.
+            ReadError, ReadTimeout: the client went away or stalled.
+            RuntimeError: the body was already consumed.
+        """
+        if self._body is not None:
+            if self._body:
+                yield self._body
+            return
+        if self._conn is None or self._done:
+            return
+        async for data in self._conn.body_chunks(self):
+            yield data
+
+    async def body(self) -> bytes:
+        """The whole body (read on first call, then kept)."""
+        if self._body is None:
+            if self._done or self._conn is None:
+                self._body = b""
+            else:
+                self._body = b"".join([data async for data in self._conn.body_chunks(self)])
+        return self._body
+
+    async def text(self, encoding: str = "utf-8", errors: str = "replace") -> str:
+        """The body decoded as text."""
+        return (await self.body()).decode(encoding, errors)
+
+    async def json(self) -> Any:
+        """The body parsed as JSON.
+
+        Raises:
+            ValueError: the body is not JSON.
+        """
+        return _json.loads(await self.body())
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.target}>"
+
+
+class Response:
+    """What an application answers with.
+
+    Args:
+        status: the status code.
+        headers: header fields (mapping or pairs, str or bytes). Content-Length or chunked
+            framing is added by the server unless given here.
+        body: bytes, str (sent as UTF-8) or an async iterable of bytes (streamed: chunked for
+            HTTP/1.1 clients unless a Content-Length is given).
+        json: an object to send as JSON (sets Content-Type to application/json).
+        text: text to send as UTF-8 (sets Content-Type to text/plain).
+        trailers: trailer fields sent after a chunked body, or a callable giving them once the
+            body has ended.
+        reason: the reason phrase (default: the standard one).
+    """
+
+    __slots__ = ("body", "headers", "reason", "status", "trailers")
+
+    def __init__(
+        self,
+        status: int = 200,
+        *,
+        headers: Mapping[Any, Any] | Iterable[tuple[Any, Any]] | None = None,
+        body: Body = b"",
+        json: Any = _MISSING,
+        text: str | None = None,
+        trailers: Trailers | None = None,
+        reason: str | bytes | None = None,
+    ) -> None:
+        self.status = status
+        pairs: list[tuple[bytes, bytes]] = []
+        if headers:
+            items = headers.raw if isinstance(headers, Headers) else None
+            if items is None:
+                source = headers.items() if isinstance(headers, Mapping) else headers
+                items = [(_wire(name), _wire(value)) for name, value in source]
+            pairs = list(items)
+        if json is not _MISSING:
+            body = _json.dumps(json, separators=(",", ":"), ensure_ascii=False).encode()
+            _default_type(pairs, b"application/json")
+        elif text is not None:
+            body = text.encode()
+            _default_type(pairs, b"text/plain; charset=utf-8")
+        elif isinstance(body, str):
+            body = body.encode()
+            _default_type(pairs, b"text/plain; charset=utf-8")
+        elif isinstance(body, (bytearray, memoryview)):
+            body = bytes(body)
+        self.headers = pairs
+        self.body: bytes | AsyncIterable[bytes] = body
+        self.trailers = trailers
+        self.reason = _wire(reason) if reason is not None else None
+
+    def __repr__(self) -> str:
+        kind = "streamed" if not isinstance(self.body, bytes) else f"{len(self.body)} bytes"
+        return f"<Response {self.status}, {kind}>"
+
+
+def _default_type(pairs: list[tuple[bytes, bytes]], content_type: bytes) -> None:
+    if not any(name.lower() == b"content-type" for name, _ in pairs):
+        pairs.append((b"Content-Type", content_type))
+
+
+class RawResponse:
+    """Bytes sent to the client verbatim, with no framing added and no check made.
+
+    For tests of clients against a broken server: a truncated body, a malformed head, a
+    response cut off mid-line. After the bytes (an async iterable is sent as it comes, so
+    they can trickle), the connection is closed unless `keep_alive` is set.
+
+    Args:
+        data: the bytes, or an async iterable of them.
+        keep_alive: keep serving the connection after the bytes (the bytes must then be a
+            complete, correctly framed response).
+    """
+
+    __slots__ = ("data", "keep_alive")
+
+    def __init__(self, data: bytes | AsyncIterable[bytes], *, keep_alive: bool = False) -> None:
+        self.data = data
+        self.keep_alive = keep_alive
+
+    def __repr__(self) -> str:
+        kind = f"{len(self.data)} bytes" if isinstance(self.data, bytes) else "streamed"
+        return f"<RawResponse {kind}>"

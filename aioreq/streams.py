@@ -1,0 +1,913 @@
+"""Buffered byte streams over asyncio transports, TCP/TLS connect, and a TCP server helper.
+
+This is the only module of aioreq that touches asyncio transports, sockets and ssl. Everything
+above it (the client's connections, the server) reads and writes through `Stream`.
+
+Why not `asyncio.StreamReader`: its reads go through several layers of coroutines and copies. A
+`Stream` keeps one `bytearray` per connection, fed by a plain `asyncio.Protocol`; a reader that is
+already waiting when data arrives gets the received `bytes` object itself, without a copy. That is
+the common case of a request/response exchange, so it is the one made cheap.
+
+Errors: `OSError`, `ssl.SSLError` and timeouts are translated here, once, into aioreq's tree with
+`raise ... from exc`: `ConnectError`/`ConnectTimeout` while connecting, `ReadError`/`ReadTimeout`
+(with `IncompleteReadError` and `LimitOverrunError`) while reading, `WriteError`/`WriteTimeout`
+while writing. Code above this layer never sees a foreign exception from the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import socket
+import ssl as _ssl
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, TypeVar, cast
+
+from ._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    IncompleteReadError,
+    LimitOverrunError,
+    ReadError,
+    ReadTimeout,
+    WriteError,
+    WriteTimeout,
+)
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "AsyncResource",
+    "Stream",
+    "StreamServer",
+    "create_ssl_context",
+    "open_tcp_stream",
+    "open_unix_stream",
+    "start_tcp_server",
+    "start_unix_server",
+]
+
+logger = logging.getLogger("aioreq.streams")
+
+#: The default `limit` of `read_until`, and the default `max_bytes` of `read_some`.
+DEFAULT_LIMIT = 2**16
+
+# Reading from the socket pauses while this many bytes wait unread in a stream's buffer, and
+# resumes below a quarter of it: a slow consumer never makes the buffer grow without bound.
+_HIGH_WATER = 2**18
+_LOW_WATER = _HIGH_WATER // 4
+
+# How long `aclose()` lets buffered output (and a TLS close_notify) drain before it aborts.
+_CLOSE_TIMEOUT = 5.0
+
+Handler = Callable[["Stream"], Awaitable[None]]
+
+
+@functools.cache
+def _default_context() -> _ssl.SSLContext:
+    import certifi
+
+    return create_ssl_context(cafile=certifi.where())
+
+
+def create_ssl_context(*, cafile: str | None = None, verify: bool = True) -> _ssl.SSLContext:
+    """Make a client-side TLS context that speaks HTTP/1.1.
+
+    Args:
+        cafile: the CA bundle to trust; `None` means certifi's (what `ssl=True` uses).
+        verify: check the server's certificate and host name. Turning this off makes TLS
+            worthless against an active attacker; it exists for tests and private networks.
+
+    Returns:
+        A fresh `ssl.SSLContext` with ALPN set to `http/1.1` and TLS 1.2 as the oldest version.
+    """
+    if cafile is None and verify:
+        import certifi
+
+        cafile = certifi.where()
+    context = _ssl.create_default_context(cafile=cafile)
+    context.minimum_version = _ssl.TLSVersion.TLSv1_2
+    context.set_alpn_protocols(["http/1.1"])
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = _ssl.CERT_NONE
+    return context
+
+
+def _client_context(ssl: _ssl.SSLContext | bool | None) -> _ssl.SSLContext | None:
+    if ssl is None or ssl is False:
+        return None
+    if ssl is True:
+        return _default_context()
+    return ssl
+
+
+_R = TypeVar("_R", bound="AsyncResource")
+
+
+class AsyncResource:
+    """Something closed with `await x.aclose()`, and so usable as `async with x:`."""
+
+    __slots__ = ()
+
+    async def aclose(self) -> None:
+        """Release the resource."""
+        raise NotImplementedError
+
+    async def __aenter__(self: _R) -> _R:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class _Protocol(asyncio.Protocol):
+    """The transport's side of a `Stream`: it only buffers and wakes the stream's waiters."""
+
+    __slots__ = (
+        "_buf",
+        "_closed",
+        "_drain_waiter",
+        "_eof",
+        "_exc",
+        "_loop",
+        "_read_paused",
+        "_reader",
+        "_receiver",
+        "_stream",
+        "_transport",
+        "_write_paused",
+        "on_connect",
+    )
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._buf = bytearray()
+        self._eof = False
+        self._exc: BaseException | None = None
+        self._reader: asyncio.Future[bytes | None] | None = None
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._read_paused = False
+        self._write_paused = False
+        self._transport: asyncio.Transport | None = None
+        self._closed: asyncio.Future[None] = loop.create_future()
+        self._stream: Stream | None = None
+        self._receiver: Callable[[bytes], None] | None = None
+        # Set by the server: called with the new stream once the connection is made.
+        self.on_connect: Callable[[Stream], None] | None = None
+
+    # -- called by the transport --------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not derive from asyncio.Transport; they behave as one.
+        self._transport = cast(asyncio.Transport, transport)
+        if self.on_connect is not None:
+            self.on_connect(Stream(self._transport, self))
+
+    def data_received(self, data: bytes) -> None:
+        receiver = self._receiver
+        if receiver is not None:
+            receiver(data)
+            return
+        reader = self._reader
+        if reader is not None and not self._buf:
+            # A reader waits and nothing is buffered: hand it these bytes as they are.
+            self._reader = None
+            if not reader.done():
+                reader.set_result(data)
+                return
+        self._buf += data
+        if reader is not None:
+            self._reader = None
+            if not reader.done():
+                reader.set_result(None)
+        if len(self._buf) > _HIGH_WATER and not self._read_paused and self._transport is not None:
+            self._read_paused = True
+            self._transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake_reader()
+        if self._receiver is not None:
+            self._receiver(b"")
+        # Returning False closes the transport: a half-closed HTTP/1.1 connection is done.
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        already = self._eof
+        self._eof = True
+        if exc is not None and self._exc is None:
+            self._exc = exc
+        self._wake_reader()
+        if self._receiver is not None and not already:
+            self._receiver(b"")
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _wake_reader(self) -> None:
+        reader = self._reader
+        if reader is not None:
+            self._reader = None
+            if not reader.done():
+                reader.set_result(None)
+
+
+def _on_timeout(waiter: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_exception(_Expired())
+
+
+class _Expired(Exception):
+    """A wait's deadline passed (turned into the read or write timeout of the caller)."""
+
+
+class Stream(AsyncResource):
+    """A buffered, bidirectional byte stream over one connection.
+
+    Reads: `read_some` returns what has arrived (b"" once the peer has closed); `read_until`
+    and `read_exactly` wait for a delimiter or a byte count. Every read takes an optional
+    `timeout` in seconds. Writes: `write_all` waits while the transport's buffer is full.
+
+    Use it as an async context manager, or call `aclose()`.
+    """
+
+    __slots__ = ("__weakref__", "_loop", "_protocol", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+        self._loop = protocol._loop
+        protocol._stream = self
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def read_some(
+        self, max_bytes: int = DEFAULT_LIMIT, *, timeout: float | None = None
+    ) -> bytes:
+        """Return between 1 and `max_bytes` bytes as soon as any have arrived.
+
+        Args:
+            max_bytes: the most bytes to return.
+            timeout: seconds to wait for data, or None to wait as long as it takes.
+
+        Returns:
+            The bytes, or b"" when the peer has closed and everything was read.
+
+        Raises:
+            ReadError: the connection failed (reset, TLS error) or this side closed it.
+            ReadTimeout: nothing arrived within `timeout`.
+        """
+        protocol = self._protocol
+        buf = protocol._buf
+        if not buf:
+            if protocol._eof:
+                return self._at_eof()
+            data = await self._wait(timeout)
+            if data is not None:
+                if len(data) <= max_bytes:
+                    return data
+                # Bytes that arrived after the hand-over are already buffered: these go first.
+                buf[:0] = data[max_bytes:]
+                return data[:max_bytes]
+            if not buf:
+                return self._at_eof()
+        if len(buf) <= max_bytes:
+            data = bytes(buf)
+            buf.clear()
+        else:
+            data = bytes(buf[:max_bytes])
+            del buf[:max_bytes]
+        if protocol._read_paused:
+            self._maybe_resume()
+        return data
+
+    async def read_until(
+        self, delimiter: bytes = b"\n", *, limit: int = DEFAULT_LIMIT, timeout: float | None = None
+    ) -> bytes:
+        """Return the bytes up to and including `delimiter`.
+
+        Args:
+            delimiter: the bytes to wait for (non-empty).
+            limit: the most bytes to return, delimiter included.
+            timeout: seconds for the whole read, or None.
+
+        Raises:
+            LimitOverrunError: `limit` bytes arrived without the delimiter (they stay buffered).
+            IncompleteReadError: the peer closed first; `.partial` holds what arrived.
+            ReadError: the connection failed.
+            ReadTimeout: the delimiter did not arrive within `timeout`.
+        """
+        if not delimiter:
+            raise ValueError("the delimiter must not be empty")
+        protocol = self._protocol
+        buf = protocol._buf
+        deadline = None if timeout is None else self._loop.time() + timeout
+        start = 0
+        while True:
+            index = buf.find(delimiter, start)
+            if index >= 0:
+                end = index + len(delimiter)
+                if end > limit:
+                    break
+                data = bytes(buf[:end])
+                del buf[:end]
+                if protocol._read_paused:
+                    self._maybe_resume()
+                return data
+            if len(buf) >= limit:
+                break
+            if protocol._eof:
+                self._raise_if_failed()
+                partial = bytes(buf)
+                buf.clear()
+                raise IncompleteReadError(
+                    f"the connection closed after {len(partial)} bytes, before {delimiter!r}",
+                    partial=partial,
+                )
+            # Only the tail that could start a split delimiter is searched again.
+            start = max(0, len(buf) - len(delimiter) + 1)
+            received = await self._wait(self._remaining(deadline))
+            if received is not None:
+                buf[:0] = received  # handed over while buf was empty; later bytes follow it
+        raise LimitOverrunError(f"no {delimiter!r} within the limit of {limit} bytes")
+
+    async def read_exactly(self, n: int, *, timeout: float | None = None) -> bytes:
+        """Return exactly `n` bytes.
+
+        Raises:
+            IncompleteReadError: the peer closed first; `.partial` holds what arrived.
+            ReadError: the connection failed.
+            ReadTimeout: the bytes did not arrive within `timeout` (seconds, for the whole read).
+        """
+        if n < 0:
+            raise ValueError(f"cannot read {n} bytes")
+        protocol = self._protocol
+        buf = protocol._buf
+        deadline = None if timeout is None else self._loop.time() + timeout
+        while len(buf) < n:
+            if protocol._eof:
+                self._raise_if_failed()
+                partial = bytes(buf)
+                buf.clear()
+                raise IncompleteReadError(
+                    f"the connection closed after {len(partial)} of {n} bytes",
+                    partial=partial,
+                    expected=n,
+                )
+            received = await self._wait(self._remaining(deadline))
+            if received is not None:
+                buf[:0] = received  # handed over while buf was empty; later bytes follow it
+        data = bytes(buf[:n])
+        del buf[:n]
+        if protocol._read_paused:
+            self._maybe_resume()
+        return data
+
+    def set_receiver(self, receiver: Callable[[bytes], None] | None) -> None:
+        """Push mode: call `receiver(data)` for each read as it arrives, instead of buffering.
+
+        Bytes already buffered are delivered at once. `receiver(b"")` signals that the peer
+        closed (or the connection was lost). The receiver runs inside the event loop's
+        callback, so it must not block or raise. `set_receiver(None)` returns to pull mode,
+        where the read methods work again. This is how the server serves a request that
+        arrived whole without waking a task.
+        """
+        protocol = self._protocol
+        protocol._receiver = receiver
+        if receiver is None:
+            return
+        if protocol._buf:
+            data = bytes(protocol._buf)
+            protocol._buf.clear()
+            if protocol._read_paused:
+                self._maybe_resume()
+            receiver(data)
+        elif protocol._eof:
+            receiver(b"")
+
+    @property
+    def write_paused(self) -> bool:
+        """True while the transport's write buffer is over its high-water mark."""
+        return self._protocol._write_paused
+
+    def unread(self, data: bytes) -> None:
+        """Put bytes back in front of the buffer: the next read returns them first."""
+        self._protocol._buf[:0] = data
+
+    @property
+    def at_eof(self) -> bool:
+        """True when the peer has closed and every received byte was read."""
+        return self._protocol._eof and not self._protocol._buf
+
+    def _remaining(self, deadline: float | None) -> float | None:
+        if deadline is None:
+            return None
+        return max(0.0, deadline - self._loop.time())
+
+    async def _wait(self, timeout: float | None) -> bytes | None:
+        """Wait for the transport: returns received bytes, or None when they went to the buffer."""
+        protocol = self._protocol
+        if protocol._reader is not None:
+            raise RuntimeError("another task is already reading from this stream")
+        if protocol._read_paused:
+            self._maybe_resume()
+        waiter: asyncio.Future[bytes | None] = self._loop.create_future()
+        protocol._reader = waiter
+        if timeout is None:
+            try:
+                return await waiter
+            finally:
+                if protocol._reader is waiter:
+                    protocol._reader = None
+        handle = self._loop.call_later(timeout, _on_timeout, waiter)
+        try:
+            return await waiter
+        except _Expired:
+            raise ReadTimeout(f"no data received within {timeout:g} seconds") from None
+        finally:
+            handle.cancel()
+            if protocol._reader is waiter:
+                protocol._reader = None
+
+    def _at_eof(self) -> bytes:
+        self._raise_if_failed()
+        return b""
+
+    def _raise_if_failed(self) -> None:
+        exc = self._protocol._exc
+        if exc is None:
+            return
+        if isinstance(exc, _Closed):
+            raise ReadError("the stream was closed by this side")
+        raise ReadError(f"the connection failed while reading: {_describe(exc)}") from exc
+
+    def _maybe_resume(self) -> None:
+        protocol = self._protocol
+        if len(protocol._buf) <= _LOW_WATER and not self._transport.is_closing():
+            protocol._read_paused = False
+            self._transport.resume_reading()
+
+    # -- writing --------------------------------------------------------------------------------
+
+    async def write_all(self, data: bytes, *, timeout: float | None = None) -> None:
+        """Send all of `data`, waiting while the peer does not keep up.
+
+        Raises:
+            WriteError: the connection is closed or failed.
+            WriteTimeout: the peer did not take the data within `timeout` seconds.
+        """
+        protocol = self._protocol
+        if protocol._exc is not None or self._transport.is_closing():
+            raise self._write_error()
+        self._transport.write(data)
+        if protocol._write_paused:
+            await self._drain(timeout)
+
+    def write_nowait(self, data: bytes) -> None:
+        """Queue `data` for sending without waiting for the peer (no back-pressure).
+
+        Raises:
+            WriteError: the connection is closed or failed.
+        """
+        if self._protocol._exc is not None or self._transport.is_closing():
+            raise self._write_error()
+        self._transport.write(data)
+
+    async def drain(self, *, timeout: float | None = None) -> None:
+        """Wait until the transport's write buffer is below its high-water mark."""
+        if self._protocol._write_paused:
+            await self._drain(timeout)
+
+    async def _drain(self, timeout: float | None) -> None:
+        protocol = self._protocol
+        while protocol._write_paused:
+            if protocol._closed.done():
+                raise self._write_error()
+            waiter: asyncio.Future[None] = self._loop.create_future()
+            protocol._drain_waiter = waiter
+            handle = (
+                None if timeout is None else self._loop.call_later(timeout, _on_timeout, waiter)
+            )
+            try:
+                await waiter
+            except _Expired:
+                raise WriteTimeout(
+                    f"the peer took no data for {timeout:g} seconds while sending"
+                ) from None
+            finally:
+                if handle is not None:
+                    handle.cancel()
+                if protocol._drain_waiter is waiter:
+                    protocol._drain_waiter = None
+        if protocol._closed.done():
+            raise self._write_error()
+
+    def _write_error(self) -> WriteError:
+        exc = self._protocol._exc
+        if exc is None or isinstance(exc, _Closed):
+            return WriteError("cannot write: the connection is closed")
+        error = WriteError(f"the connection failed while writing: {_describe(exc)}")
+        error.__cause__ = exc
+        return error
+
+    async def send_eof(self) -> None:
+        """Close the sending side (TCP half-close) where the transport allows it."""
+        if self._transport.can_write_eof() and not self._transport.is_closing():
+            self._transport.write_eof()
+
+    # -- TLS, closing, and facts about the connection ---------------------------------------------
+
+    async def start_tls(
+        self,
+        ssl: _ssl.SSLContext | bool = True,
+        *,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Upgrade this connection to TLS (after a proxy's CONNECT, say) as the client.
+
+        Raises:
+            ConnectError: the handshake failed (certificate, protocol) or bytes were unread.
+            ConnectTimeout: the handshake took longer than `timeout` seconds.
+        """
+        if self._protocol._buf:
+            raise ConnectError("cannot start TLS: received bytes are still unread")
+        context = _client_context(ssl)
+        assert context is not None
+        try:
+            transport = await asyncio.wait_for(
+                self._loop.start_tls(
+                    self._transport, self._protocol, context, server_hostname=server_hostname
+                ),
+                timeout,
+            )
+        except asyncio.TimeoutError:
+            raise ConnectTimeout(
+                f"the TLS handshake took longer than {timeout:g} seconds"
+            ) from None
+        except (OSError, _ssl.SSLError, ConnectionError) as exc:
+            raise _connect_error(exc, server_hostname or "the peer", None) from exc
+        self._transport = cast(asyncio.Transport, transport)
+        self._protocol._transport = self._transport
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """What the transport knows: 'peername', 'sockname', 'socket', 'ssl_object', ..."""
+        return self._transport.get_extra_info(name, default)
+
+    @property
+    def peername(self) -> Any:
+        """The remote address, as the socket module gives it."""
+        return self._transport.get_extra_info("peername")
+
+    @property
+    def sockname(self) -> Any:
+        """The local address, as the socket module gives it."""
+        return self._transport.get_extra_info("sockname")
+
+    @property
+    def ssl_object(self) -> _ssl.SSLObject | None:
+        """The TLS session, or None on a plain connection."""
+        obj: _ssl.SSLObject | None = self._transport.get_extra_info("ssl_object")
+        return obj
+
+    @property
+    def transport(self) -> asyncio.Transport:
+        """The asyncio transport underneath (for code that must reach past this interface)."""
+        return self._transport
+
+    @property
+    def is_closing(self) -> bool:
+        """True once either side began to close the connection."""
+        return self._transport.is_closing() or self._protocol._closed.done()
+
+    def abort(self) -> None:
+        """Close at once, dropping unsent data (a TCP reset)."""
+        protocol = self._protocol
+        if protocol._exc is None:
+            protocol._exc = _Closed()
+        self._transport.abort()
+
+    async def aclose(self) -> None:
+        """Close, letting buffered output drain for up to a few seconds; never raises."""
+        protocol = self._protocol
+        if protocol._exc is None:
+            protocol._exc = _Closed()
+        if not self._transport.is_closing():
+            self._transport.close()
+        if protocol._closed.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(protocol._closed), _CLOSE_TIMEOUT)
+        except asyncio.TimeoutError:
+            self._transport.abort()
+        except asyncio.CancelledError:
+            self._transport.abort()
+            raise
+
+    def __repr__(self) -> str:
+        state = "closed" if self.is_closing else "open"
+        tls = " TLS" if self.ssl_object is not None else ""
+        return f"<Stream{tls} {self.sockname!r} -> {self.peername!r} {state}>"
+
+
+class _Closed(Exception):
+    """Marks a stream that this side closed (reads then raise ReadError, writes WriteError)."""
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _connect_error(exc: BaseException, host: str, port: int | None) -> ConnectError:
+    where = host if port is None else f"{host}:{port}"
+    if isinstance(exc, _ssl.SSLCertVerificationError):
+        return ConnectError(
+            f"the TLS certificate of {where} was rejected: {exc.verify_message or exc.reason}"
+        )
+    if isinstance(exc, _ssl.SSLError):
+        return ConnectError(f"the TLS handshake with {where} failed: {exc.reason or exc}")
+    if isinstance(exc, socket.gaierror):
+        return ConnectError(f"cannot resolve {host!r}: {exc.strerror or exc}")
+    return ConnectError(f"cannot connect to {where}: {_describe(exc)}")
+
+
+async def _connect(
+    opener: Callable[[], Awaitable[tuple[asyncio.BaseTransport, asyncio.BaseProtocol]]],
+    where: str,
+    host: str,
+    port: int | None,
+    timeout: float | None,
+) -> Stream:
+    try:
+        transport, protocol = await asyncio.wait_for(opener(), timeout)
+    except asyncio.TimeoutError:
+        raise ConnectTimeout(
+            f"connecting to {where} took longer than {timeout:g} seconds"
+        ) from None
+    except (OSError, _ssl.SSLError) as exc:
+        raise _connect_error(exc, host, port) from exc
+    return Stream(cast(asyncio.Transport, transport), cast(_Protocol, protocol))
+
+
+async def open_tcp_stream(
+    host: str,
+    port: int,
+    *,
+    ssl: _ssl.SSLContext | bool | None = None,
+    server_hostname: str | None = None,
+    connect_timeout: float | None = None,
+    local_address: tuple[str, int] | None = None,
+    happy_eyeballs_delay: float | None = 0.25,
+) -> Stream:
+    """Connect to host:port over TCP, and TLS when `ssl` says so.
+
+    The system resolver gives every address of `host`; IPv6 and IPv4 are raced as RFC 8305
+    (happy eyeballs) describes, through the event loop's own implementation.
+
+    Args:
+        host: a name, an IPv4 address or an IPv6 address (without brackets).
+        port: the TCP port.
+        ssl: an `ssl.SSLContext`; True for the default context (certifi's CA bundle, host name
+            checked); None or False for plain TCP.
+        server_hostname: the name for SNI and certificate checking (default: `host`).
+        connect_timeout: seconds for resolving, connecting and the TLS handshake together.
+        local_address: a (host, port) to bind the local side to.
+        happy_eyeballs_delay: seconds before the next address is tried in parallel; None tries
+            the addresses one after another.
+
+    Raises:
+        ConnectError: the name did not resolve, the connection was refused or unreachable, or
+            the TLS handshake failed (the message says which).
+        ConnectTimeout: it took longer than `connect_timeout`.
+    """
+    loop = asyncio.get_running_loop()
+    context = _client_context(ssl)
+
+    def opener() -> Awaitable[tuple[asyncio.BaseTransport, asyncio.BaseProtocol]]:
+        return loop.create_connection(
+            functools.partial(_Protocol, loop),
+            host,
+            port,
+            ssl=context,
+            server_hostname=(server_hostname or host) if context is not None else None,
+            local_addr=local_address,
+            happy_eyeballs_delay=happy_eyeballs_delay,
+        )
+
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return await _connect(opener, where, host, port, connect_timeout)
+
+
+async def open_unix_stream(
+    path: str | os.PathLike[str],
+    *,
+    ssl: _ssl.SSLContext | bool | None = None,
+    server_hostname: str | None = None,
+    connect_timeout: float | None = None,
+) -> Stream:
+    """Connect to a Unix domain socket (TLS over it when `ssl` says so; then give a name).
+
+    Raises:
+        ConnectError: no such socket, refused, or the TLS handshake failed.
+        ConnectTimeout: it took longer than `connect_timeout` seconds.
+    """
+    loop = asyncio.get_running_loop()
+    context = _client_context(ssl)
+    name = os.fspath(path)
+
+    def opener() -> Awaitable[tuple[asyncio.BaseTransport, asyncio.BaseProtocol]]:
+        return loop.create_unix_connection(
+            functools.partial(_Protocol, loop),
+            name,
+            ssl=context,
+            server_hostname=server_hostname if context is not None else None,
+        )
+
+    return await _connect(opener, name, name, None, connect_timeout)
+
+
+class StreamServer(AsyncResource):
+    """A listening server that runs a handler for each accepted connection.
+
+    Closing (`aclose()`, or leaving `async with`) stops accepting at once, waits for running
+    handlers up to the grace period, then cancels the rest and closes their connections.
+
+    Attributes:
+        sockets: the listening sockets.
+    """
+
+    def __init__(
+        self, handler: Handler, graceful_shutdown: float, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self._handler = handler
+        self._graceful_shutdown = graceful_shutdown
+        self._loop = loop
+        self._server: asyncio.Server | None = None
+        self._tasks: dict[asyncio.Task[None], Stream] = {}
+        self._closing = False
+        self._closed = False
+
+    def _protocol(self) -> _Protocol:
+        protocol = _Protocol(self._loop)
+        protocol.on_connect = self._accept
+        return protocol
+
+    def _accept(self, stream: Stream) -> None:
+        if self._closing:
+            stream.abort()
+            return
+        task = self._loop.create_task(self._run(stream))
+        self._tasks[task] = stream
+
+    async def _run(self, stream: Stream) -> None:
+        cancelled = False
+        try:
+            await self._handler(stream)
+        except asyncio.CancelledError:
+            cancelled = True
+        except (ReadError, WriteError, ConnectionError) as exc:
+            # The peer went away mid-exchange: routine for a server.
+            logger.debug("connection from %r ended: %s", stream.peername, exc)
+        except Exception:
+            logger.exception("unhandled error in the connection handler for %r", stream.peername)
+        finally:
+            task = asyncio.current_task()
+            self._tasks.pop(task, None)  # type: ignore[arg-type]
+            if cancelled or stream.is_closing:
+                stream.abort()
+            else:
+                await stream.aclose()
+
+    @property
+    def sockets(self) -> list[socket.socket]:
+        """The listening sockets (empty once closed)."""
+        if self._server is None or self._closed:
+            return []
+        return list(self._server.sockets)
+
+    @property
+    def address(self) -> Any:
+        """The address of the first listening socket, e.g. ('127.0.0.1', 8080)."""
+        return self.sockets[0].getsockname()
+
+    @property
+    def connections(self) -> list[Stream]:
+        """The streams of the connections being served now."""
+        return list(self._tasks.values())
+
+    @property
+    def closing(self) -> bool:
+        """True once closing has begun (handlers may check it to finish early)."""
+        return self._closing
+
+    async def aclose(self, *, graceful_shutdown: float | None = None) -> None:
+        """Stop accepting, let handlers finish for the grace period, then cancel them.
+
+        Args:
+            graceful_shutdown: seconds to wait, overriding the server's own setting.
+        """
+        if self._closed:
+            return
+        self._closing = True
+        grace = self._graceful_shutdown if graceful_shutdown is None else graceful_shutdown
+        if self._server is not None:
+            self._server.close()
+        tasks = list(self._tasks)
+        if tasks and grace > 0:
+            await asyncio.wait(tasks, timeout=grace)
+        for task in self._tasks:
+            task.cancel()
+        remaining = list(self._tasks)
+        if remaining:
+            await asyncio.wait(remaining)
+        if self._server is not None:
+            await self._server.wait_closed()
+        self._closed = True
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "closing" if self._closing else "serving"
+        names = [s.getsockname() for s in self.sockets]
+        return f"<StreamServer {names!r} {state}, {len(self._tasks)} connection(s)>"
+
+
+async def start_tcp_server(
+    host: str | None,
+    port: int,
+    handler: Handler,
+    *,
+    ssl: _ssl.SSLContext | None = None,
+    graceful_shutdown: float = 10.0,
+    backlog: int = 1024,
+    reuse_port: bool = False,
+) -> StreamServer:
+    """Listen on host:port and run `await handler(stream)` for each connection.
+
+    The stream is closed when the handler returns. A handler's exception is logged (on the
+    "aioreq.streams" logger) and closes only its own connection.
+
+    Args:
+        host: the address to bind; None or "" for every interface (IPv4 and IPv6).
+        port: the port, or 0 for any free one (see `StreamServer.address`).
+        handler: an async callable taking the `Stream`.
+        ssl: a server-side `ssl.SSLContext` for TLS.
+        graceful_shutdown: seconds closing waits for running handlers before cancelling them.
+        backlog: the listen queue length.
+        reuse_port: set SO_REUSEPORT (several processes on one port).
+
+    Raises:
+        OSError: the address could not be bound (in use, not local). Raised as is: it is the
+            caller's configuration, not a network failure.
+    """
+    loop = asyncio.get_running_loop()
+    server = StreamServer(handler, graceful_shutdown, loop)
+    server._server = await loop.create_server(
+        server._protocol,
+        host or None,
+        port,
+        ssl=ssl,
+        backlog=backlog,
+        reuse_port=reuse_port or None,
+    )
+    return server
+
+
+async def start_unix_server(
+    path: str | os.PathLike[str],
+    handler: Handler,
+    *,
+    ssl: _ssl.SSLContext | None = None,
+    graceful_shutdown: float = 10.0,
+    backlog: int = 1024,
+) -> StreamServer:
+    """Like `start_tcp_server`, on a Unix domain socket at `path`."""
+    loop = asyncio.get_running_loop()
+    server = StreamServer(handler, graceful_shutdown, loop)
+    server._server = await loop.create_unix_server(
+        server._protocol, os.fspath(path), ssl=ssl, backlog=backlog
+    )
+    return server

@@ -134,7 +134,7 @@ class _Protocol(asyncio.Protocol):
     __slots__ = (
         "_buf",
         "_closed",
-        "_drain_waiter",
+        "_drain_waiters",
         "_eof",
         "_exc",
         "_loop",
@@ -153,7 +153,7 @@ class _Protocol(asyncio.Protocol):
         self._eof = False
         self._exc: BaseException | None = None
         self._reader: asyncio.Future[bytes | None] | None = None
-        self._drain_waiter: asyncio.Future[None] | None = None
+        self._drain_waiters: list[asyncio.Future[None]] = []
         self._read_paused = False
         self._write_paused = False
         self._transport: asyncio.Transport | None = None
@@ -197,8 +197,10 @@ class _Protocol(asyncio.Protocol):
         self._wake_reader()
         if self._receiver is not None:
             self._receiver(b"")
-        # Returning False closes the transport: a half-closed HTTP/1.1 connection is done.
-        return False
+        # True keeps the sending side open after the peer's half-close: a client may shut its
+        # side once the request is out and still read the response. (TLS cannot half-close;
+        # asyncio warns if asked to.) The owner of the stream closes it.
+        return self._transport is not None and self._transport.get_extra_info("sslcontext") is None
 
     def connection_lost(self, exc: Exception | None) -> None:
         already = self._eof
@@ -208,11 +210,7 @@ class _Protocol(asyncio.Protocol):
         self._wake_reader()
         if self._receiver is not None and not already:
             self._receiver(b"")
-        waiter = self._drain_waiter
-        if waiter is not None:
-            self._drain_waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        self._wake_writers()
         if not self._closed.done():
             self._closed.set_result(None)
 
@@ -221,11 +219,15 @@ class _Protocol(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._write_paused = False
-        waiter = self._drain_waiter
-        if waiter is not None:
-            self._drain_waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        self._wake_writers()
+
+    def _wake_writers(self) -> None:
+        waiters = self._drain_waiters
+        if waiters:
+            self._drain_waiters = []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def _wake_reader(self) -> None:
         reader = self._reader
@@ -280,6 +282,8 @@ class Stream(AsyncResource):
             ReadError: the connection failed (reset, TLS error) or this side closed it.
             ReadTimeout: nothing arrived within `timeout`.
         """
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be at least 1, not {max_bytes}")
         protocol = self._protocol
         buf = protocol._buf
         if not buf:
@@ -349,7 +353,10 @@ class Stream(AsyncResource):
                 )
             # Only the tail that could start a split delimiter is searched again.
             start = max(0, len(buf) - len(delimiter) + 1)
-            received = await self._wait(self._remaining(deadline))
+            received = await self._wait(
+                self._remaining(deadline),
+                "" if timeout is None else f"{timeout:g} seconds for {delimiter!r}",
+            )
             if received is not None:
                 buf[:0] = received  # handed over while buf was empty; later bytes follow it
         raise LimitOverrunError(f"no {delimiter!r} within the limit of {limit} bytes")
@@ -377,7 +384,10 @@ class Stream(AsyncResource):
                     partial=partial,
                     expected=n,
                 )
-            received = await self._wait(self._remaining(deadline))
+            received = await self._wait(
+                self._remaining(deadline),
+                "" if timeout is None else f"{timeout:g} seconds for {n} bytes ({len(buf)} came)",
+            )
             if received is not None:
                 buf[:0] = received  # handed over while buf was empty; later bytes follow it
         data = bytes(buf[:n])
@@ -405,7 +415,7 @@ class Stream(AsyncResource):
             if protocol._read_paused:
                 self._maybe_resume()
             receiver(data)
-        elif protocol._eof:
+        if protocol._eof and protocol._receiver is receiver:
             receiver(b"")
 
     @property
@@ -427,28 +437,33 @@ class Stream(AsyncResource):
             return None
         return max(0.0, deadline - self._loop.time())
 
-    async def _wait(self, timeout: float | None) -> bytes | None:
+    async def _wait(self, timeout: float | None, what: str = "") -> bytes | None:
         """Wait for the transport: returns received bytes, or None when they went to the buffer."""
         protocol = self._protocol
         if protocol._reader is not None:
             raise RuntimeError("another task is already reading from this stream")
-        if protocol._read_paused:
-            self._maybe_resume()
+        if protocol._read_paused and not self._transport.is_closing():
+            # A reader waits for more than is buffered: it gets it whatever the buffer holds
+            # (a read_exactly of more than the high-water mark must not stall).
+            protocol._read_paused = False
+            self._transport.resume_reading()
         waiter: asyncio.Future[bytes | None] = self._loop.create_future()
         protocol._reader = waiter
-        if timeout is None:
-            try:
-                return await waiter
-            finally:
-                if protocol._reader is waiter:
-                    protocol._reader = None
-        handle = self._loop.call_later(timeout, _on_timeout, waiter)
+        handle = None if timeout is None else self._loop.call_later(timeout, _on_timeout, waiter)
         try:
             return await waiter
         except _Expired:
-            raise ReadTimeout(f"no data received within {timeout:g} seconds") from None
+            raise ReadTimeout(f"no data received within {what or f'{timeout:g} seconds'}") from None
+        except asyncio.CancelledError:
+            # Bytes may have been handed over just before the cancellation: keep them.
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                data = waiter.result()
+                if data:
+                    protocol._buf[:0] = data
+            raise
         finally:
-            handle.cancel()
+            if handle is not None:
+                handle.cancel()
             if protocol._reader is waiter:
                 protocol._reader = None
 
@@ -507,7 +522,7 @@ class Stream(AsyncResource):
             if protocol._closed.done():
                 raise self._write_error()
             waiter: asyncio.Future[None] = self._loop.create_future()
-            protocol._drain_waiter = waiter
+            protocol._drain_waiters.append(waiter)
             handle = (
                 None if timeout is None else self._loop.call_later(timeout, _on_timeout, waiter)
             )
@@ -520,8 +535,8 @@ class Stream(AsyncResource):
             finally:
                 if handle is not None:
                     handle.cancel()
-                if protocol._drain_waiter is waiter:
-                    protocol._drain_waiter = None
+                if waiter in protocol._drain_waiters:
+                    protocol._drain_waiters.remove(waiter)
         if protocol._closed.done():
             raise self._write_error()
 
@@ -564,11 +579,15 @@ class Stream(AsyncResource):
                 ),
                 timeout,
             )
-        except asyncio.TimeoutError:
-            raise ConnectTimeout(
-                f"the TLS handshake took longer than {timeout:g} seconds"
-            ) from None
-        except (OSError, _ssl.SSLError, ConnectionError) as exc:
+        except (OSError, _ssl.SSLError, asyncio.TimeoutError) as exc:
+            # The old transport now belongs to the failed TLS layer, which does not tell this
+            # stream that the connection is gone: close it here, and say so.
+            self._transport.abort()
+            self._protocol.connection_lost(exc if isinstance(exc, Exception) else None)
+            if _deadline_passed(exc, timeout):
+                raise ConnectTimeout(
+                    f"the TLS handshake took longer than {timeout:g} seconds"
+                ) from None
             raise _connect_error(exc, server_hostname or "the peer", None) from exc
         self._transport = cast(asyncio.Transport, transport)
         self._protocol._transport = self._transport
@@ -643,8 +662,24 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _deadline_passed(exc: BaseException, timeout: float | None) -> bool:
+    """Whether `exc` is asyncio.wait_for's timeout, not the OS's ETIMEDOUT (both are a
+    TimeoutError since Python 3.11; only the OS's carries an errno)."""
+    return (
+        timeout is not None
+        and isinstance(exc, asyncio.TimeoutError)
+        and getattr(exc, "errno", None) is None
+    )
+
+
+def _where(host: str, port: int | None) -> str:
+    if port is None:
+        return host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _connect_error(exc: BaseException, host: str, port: int | None) -> ConnectError:
-    where = host if port is None else f"{host}:{port}"
+    where = _where(host, port)
     if isinstance(exc, _ssl.SSLCertVerificationError):
         return ConnectError(
             f"the TLS certificate of {where} was rejected: {exc.verify_message or exc.reason}"
@@ -653,7 +688,9 @@ def _connect_error(exc: BaseException, host: str, port: int | None) -> ConnectEr
         return ConnectError(f"the TLS handshake with {where} failed: {exc.reason or exc}")
     if isinstance(exc, socket.gaierror):
         return ConnectError(f"cannot resolve {host!r}: {exc.strerror or exc}")
-    return ConnectError(f"cannot connect to {where}: {_describe(exc)}")
+    errno = getattr(exc, "errno", None)
+    reason = os.strerror(errno) if isinstance(errno, int) and errno else _describe(exc)
+    return ConnectError(f"cannot connect to {where}: {reason}")
 
 
 async def _connect(
@@ -665,11 +702,11 @@ async def _connect(
 ) -> Stream:
     try:
         transport, protocol = await asyncio.wait_for(opener(), timeout)
-    except asyncio.TimeoutError:
-        raise ConnectTimeout(
-            f"connecting to {where} took longer than {timeout:g} seconds"
-        ) from None
-    except (OSError, _ssl.SSLError) as exc:
+    except (OSError, _ssl.SSLError, asyncio.TimeoutError) as exc:
+        if _deadline_passed(exc, timeout):
+            raise ConnectTimeout(
+                f"connecting to {where} took longer than {timeout:g} seconds"
+            ) from None
         raise _connect_error(exc, host, port) from exc
     return Stream(cast(asyncio.Transport, transport), cast(_Protocol, protocol))
 
@@ -719,7 +756,7 @@ async def open_tcp_stream(
             happy_eyeballs_delay=happy_eyeballs_delay,
         )
 
-    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    where = _where(host, port)
     return await _connect(opener, where, host, port, connect_timeout)
 
 
@@ -796,12 +833,13 @@ class StreamServer(AsyncResource):
         except Exception:
             logger.exception("unhandled error in the connection handler for %r", stream.peername)
         finally:
-            task = asyncio.current_task()
-            self._tasks.pop(task, None)  # type: ignore[arg-type]
-            if cancelled or stream.is_closing:
-                stream.abort()
-            else:
-                await stream.aclose()
+            try:
+                if cancelled or stream.is_closing:
+                    stream.abort()
+                else:
+                    await stream.aclose()
+            finally:
+                self._tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
 
     @property
     def sockets(self) -> list[socket.socket]:
@@ -812,8 +850,15 @@ class StreamServer(AsyncResource):
 
     @property
     def address(self) -> Any:
-        """The address of the first listening socket, e.g. ('127.0.0.1', 8080)."""
-        return self.sockets[0].getsockname()
+        """The address of the first listening socket, e.g. ('127.0.0.1', 8080).
+
+        Raises:
+            RuntimeError: the server is closed.
+        """
+        sockets = self.sockets
+        if not sockets:
+            raise RuntimeError("the server is closed: it has no address")
+        return sockets[0].getsockname()
 
     @property
     def connections(self) -> list[Stream]:

@@ -11,12 +11,16 @@ from ._events import Event, RequestHead
 from ._fields import show
 from ._parser import (
     _DONE,
+    _END,
     _HEAD,
     _bad_start_line,
     _Parser,
 )
 
 __all__ = ["RequestParser"]
+
+_request_line = _rules.request_line_re.fullmatch
+_findall_fields = _fields.findall_fields
 
 
 class RequestParser(_Parser):
@@ -87,11 +91,13 @@ class RequestParser(_Parser):
         eol = data.find(b"\r\n", pos)
         if eol - pos > self.max_line_size:
             raise self._line_too_long()
-        match = _rules.request_line_re.fullmatch(data, pos, eol)
+        match = _request_line(data, pos, eol)
         if match is None:
             raise _bad_request_line(data[pos:eol])
         method, target, version = match.groups()
-        fields = _fields.parse_section(data, eol, term + 2, unfold=False, what="header")
+        fields = _findall_fields(data, eol, term + 2)  # _fields.parse_section, inlined
+        if len(fields) != data.count(b"\n", eol, term + 2) - 1:
+            fields = _fields.parse_section_slowly(data[eol + 2 : term], unfold=False, what="header")
         if len(fields) > self.max_header_count:
             self._check_count(len(fields))
         content_length, transfer_encoding, connection, hosts, expect = _fields.request_fields(
@@ -108,7 +114,16 @@ class RequestParser(_Parser):
             and b"100-continue" in _fields.list_items(expect)
         )
         events.append(RequestHead(method, target, version, fields, expect_continue))
-        self._keep_alive = _fields.persistent(connection, version)
+        if connection is None:
+            self._keep_alive = version != b"1.0"
+        else:
+            self._keep_alive = _fields.persistent(connection, version)
+        if content_length is None and transfer_encoding is None:
+            # RFC 9112 §6.3 ¶7: "If this is a request message and none of the above are true,
+            # then the message body length is zero" -- the usual GET, spared the framing call.
+            events.append(_END)
+            self._finish(data, term + 4, end)
+            return -1
         kind, length = _fields.framing(
             content_length,
             transfer_encoding,

@@ -27,6 +27,12 @@ __all__ = [
 ]
 
 
+# The status lines of HTTP/1.1 with the standard reason phrases, ready to send.
+_STATUS_LINES = {
+    code: b"HTTP/1.1 %d %b\r\n" % (code, reason) for code, reason in _rules.REASONS.items()
+}
+
+
 def reason_phrase(status_code: int) -> bytes:
     """The standard reason phrase of a status code (RFC 9110 §15), or b"" if it has none."""
     return _rules.REASONS.get(status_code, b"")
@@ -37,17 +43,38 @@ def _check_version(http_version: bytes) -> None:
         raise LocalProtocolError(f"invalid HTTP version {show(http_version)}: 1.1 or 1.0")
 
 
+# Field lines already found valid. Most messages a program sends repeat the same few fields
+# (its own constants, a Date that changes once a second, common lengths), so the checks run
+# once per distinct line rather than once per message. Cleared when full, so it stays small.
+_valid_lines: dict[tuple[bytes, bytes], None] = {}
+_MAX_VALID_LINES = 1024
+
+
 def _field_lines(headers: Iterable[tuple[bytes, bytes]], parts: list[bytes]) -> None:
-    token = _rules.token_re.fullmatch
-    value_ok = _rules.field_value_re.fullmatch
+    valid = _valid_lines
     for name, value in headers:
-        if token(name) is None:
-            raise LocalProtocolError(f"invalid field name {show(name)}")
-        if value_ok(value) is None:
-            # RFC 9110 §5.5: "Field values containing CR, LF, or NUL characters are invalid and
-            # dangerous". Leading or trailing whitespace would be stripped by the recipient.
-            raise LocalProtocolError(f"invalid field value {show(value)} for {show(name)}")
+        line = (name, value)
+        try:
+            known = line in valid
+        except TypeError:  # a bytearray or memoryview: checked, never remembered
+            known = False
+            line = None  # type: ignore[assignment]
+        if not known:
+            _check_field(name, value)
+            if line is not None:
+                if len(valid) >= _MAX_VALID_LINES:
+                    valid.clear()
+                valid[line] = None
         parts += (name, b": ", value, b"\r\n")
+
+
+def _check_field(name: bytes, value: bytes) -> None:
+    if _rules.token_re.fullmatch(name) is None:
+        raise LocalProtocolError(f"invalid field name {show(name)}")
+    if _rules.field_value_re.fullmatch(value) is None:
+        # RFC 9110 §5.5: "Field values containing CR, LF, or NUL characters are invalid and
+        # dangerous". Leading or trailing whitespace would be stripped by the recipient.
+        raise LocalProtocolError(f"invalid field value {show(value)} for {show(name)}")
 
 
 def encode_request_head(
@@ -95,14 +122,17 @@ def encode_response_head(
     Raises:
         LocalProtocolError: a bad status code, reason phrase, field name or value.
     """
-    _check_version(http_version)
-    if not 100 <= status_code <= 999:
-        raise LocalProtocolError(f"invalid status code {status_code}")
-    if reason is None:
-        reason = reason_phrase(status_code)
-    elif _rules.outgoing_reason_re.fullmatch(reason) is None:
-        raise LocalProtocolError(f"invalid reason phrase {show(reason)}")
-    parts = [b"HTTP/", http_version, b" %d " % status_code, reason, b"\r\n"]
+    line = _STATUS_LINES.get(status_code) if reason is None and http_version == b"1.1" else None
+    if line is None:
+        _check_version(http_version)
+        if not 100 <= status_code <= 999:
+            raise LocalProtocolError(f"invalid status code {status_code}")
+        if reason is None:
+            reason = reason_phrase(status_code)
+        elif _rules.outgoing_reason_re.fullmatch(reason) is None:
+            raise LocalProtocolError(f"invalid reason phrase {show(reason)}")
+        line = b"HTTP/%b %d %b\r\n" % (http_version, status_code, reason)
+    parts = [line]
     _field_lines(headers, parts)
     parts.append(b"\r\n")
     return b"".join(parts)

@@ -366,15 +366,7 @@ class _Connection:
 
     def _request(self, head: RequestHead) -> Request:
         self.idle = False
-        return Request(
-            head.method.decode("ascii"),
-            head.target.decode("iso-8859-1"),
-            head.http_version.decode("ascii"),
-            head.headers,
-            client=self.client,
-            scheme=self.scheme,
-            expect_continue=head.expect_continue,
-        )
+        return Request._received(head, self.client, self.scheme)
 
     async def _exchange(self, head: RequestHead) -> bool:
         """Serve one request whose body may still be arriving; True to keep the connection."""

@@ -12,7 +12,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Ma
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
-from .._headers import Headers, _wire
+from .._headers import Headers, HeadersLike, _wire
+from ..protocol import RequestHead
 
 if TYPE_CHECKING:
     from ._connection import _Connection
@@ -30,16 +31,12 @@ _MISSING: Any = object()
 class Request:
     """One request received by the server.
 
+    The server makes these; build one yourself (`Request("POST", "/x", headers=...)`) to call
+    an application directly in a unit test.
+
     Attributes:
-        method: the method, e.g. "GET" (case kept: methods are case-sensitive).
-        target: the request-target as received, e.g. "/search?q=x".
-        path: the path, percent-decoded.
-        raw_path: the path as received (still percent-encoded).
-        query_string: what follows "?" in the target, undecoded ("" if none).
-        http_version: "1.1" or "1.0".
         client: the peer's address (host, port, ...), or None.
         scheme: "https" over TLS, else "http".
-        expect_continue: the client sent `Expect: 100-continue` and waits before the body.
     """
 
     __slots__ = (
@@ -47,40 +44,46 @@ class Request:
         "_conn",
         "_continued",
         "_done",
-        "_fields",
+        "_head",
         "_headers",
         "_query",
         "_trailers",
         "client",
-        "expect_continue",
-        "http_version",
-        "method",
-        "query_string",
-        "raw_path",
         "scheme",
-        "target",
     )
 
     def __init__(
         self,
-        method: str,
-        target: str,
-        http_version: str,
-        fields: list[tuple[bytes, bytes]],
+        method: str = "GET",
+        target: str = "/",
+        http_version: str = "1.1",
+        headers: HeadersLike | None = None,
         *,
         client: Any = None,
         scheme: str = "http",
         expect_continue: bool = False,
     ) -> None:
-        self.method = method
-        self.target = target
-        self.http_version = http_version
+        fields = Headers(headers).raw if headers else []
+        head = RequestHead(
+            method.encode("ascii"),
+            target.encode("iso-8859-1"),
+            http_version.encode("ascii"),
+            fields,
+            expect_continue,
+        )
+        self._setup(head, client, scheme)
+
+    @classmethod
+    def _received(cls, head: RequestHead, client: Any, scheme: str) -> Request:
+        """A request as the server parsed it: its text is decoded only when asked for."""
+        request = cls.__new__(cls)
+        request._setup(head, client, scheme)
+        return request
+
+    def _setup(self, head: RequestHead, client: Any, scheme: str) -> None:
+        self._head = head
         self.client = client
         self.scheme = scheme
-        self.expect_continue = expect_continue
-        raw_path, _, self.query_string = target.partition("?")
-        self.raw_path = raw_path
-        self._fields = fields
         self._headers: Headers | None = None
         self._query: dict[str, list[str]] | None = None
         self._body: bytes | None = None
@@ -92,6 +95,36 @@ class Request:
         self._continued = False
 
     @property
+    def method(self) -> str:
+        """The method, e.g. "GET" (case kept: methods are case-sensitive)."""
+        return self._head.method.decode("ascii")
+
+    @property
+    def target(self) -> str:
+        """The request-target as received, e.g. "/search?q=x"."""
+        return self._head.target.decode("iso-8859-1")
+
+    @property
+    def http_version(self) -> str:
+        """ "1.1" or "1.0"."""
+        return "1.1" if self._head.http_version == b"1.1" else "1.0"
+
+    @property
+    def expect_continue(self) -> bool:
+        """The client sent `Expect: 100-continue` and waits for it before sending the body."""
+        return self._head.expect_continue
+
+    @property
+    def raw_path(self) -> str:
+        """The path as received (still percent-encoded)."""
+        return self.target.partition("?")[0]
+
+    @property
+    def query_string(self) -> str:
+        """What follows "?" in the target, undecoded ("" if none)."""
+        return self.target.partition("?")[2]
+
+    @property
     def path(self) -> str:
         """The path of the target, percent-decoded ("/a b" for "/a%20b")."""
         return unquote(self.raw_path)
@@ -100,7 +133,7 @@ class Request:
     def headers(self) -> Headers:
         """The header fields, case-insensitive and multi-valued."""
         if self._headers is None:
-            self._headers = Headers.from_raw(self._fields)
+            self._headers = Headers.from_raw(self._head.headers)
         return self._headers
 
     @property
@@ -195,32 +228,49 @@ class Response:
         reason: str | bytes | None = None,
     ) -> None:
         self.status = status
-        pairs: list[tuple[bytes, bytes]] = []
-        if headers:
-            items = headers.raw if isinstance(headers, Headers) else None
-            if items is None:
-                source = headers.items() if isinstance(headers, Mapping) else headers
-                items = [(_wire(name), _wire(value)) for name, value in source]
-            pairs = list(items)
+        self.trailers = trailers
+        self.reason = _wire(reason) if reason is not None else None
+        pairs = _fields(headers) if headers else []
+        self.headers = pairs
         if json is not _MISSING:
             body = _json.dumps(json, separators=(",", ":"), ensure_ascii=False).encode()
             _default_type(pairs, b"application/json")
         elif text is not None:
             body = text.encode()
             _default_type(pairs, b"text/plain; charset=utf-8")
+        elif type(body) is bytes:
+            pass
         elif isinstance(body, str):
             body = body.encode()
             _default_type(pairs, b"text/plain; charset=utf-8")
         elif isinstance(body, (bytearray, memoryview)):
             body = bytes(body)
-        self.headers = pairs
         self.body: bytes | AsyncIterable[bytes] = body
-        self.trailers = trailers
-        self.reason = _wire(reason) if reason is not None else None
 
     def __repr__(self) -> str:
         kind = "streamed" if not isinstance(self.body, bytes) else f"{len(self.body)} bytes"
         return f"<Response {self.status}, {kind}>"
+
+
+def _fields(headers: Mapping[Any, Any] | Iterable[tuple[Any, Any]]) -> list[tuple[bytes, bytes]]:
+    """The header fields as bytes pairs (str is sent as ASCII, or UTF-8 where it must)."""
+    if type(headers) is dict:
+        source: Iterable[tuple[Any, Any]] = headers.items()
+    elif isinstance(headers, Headers):
+        return list(headers.raw)
+    elif isinstance(headers, Mapping):
+        source = headers.items()
+    else:
+        source = headers
+    pairs = []
+    for name, value in source:
+        pairs.append(
+            (
+                name if type(name) is bytes else _wire(name),
+                value if type(value) is bytes else _wire(value),
+            )
+        )
+    return pairs
 
 
 def _default_type(pairs: list[tuple[bytes, bytes]], content_type: bytes) -> None:

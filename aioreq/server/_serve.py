@@ -67,6 +67,8 @@ class Server(AsyncResource):
         self._connections: set[_Connection] = set()
         self._uds: str | None = None
         self._closed = asyncio.Event()
+        #: True once `close()` has begun (read on every request: a plain attribute).
+        self.closing = False
 
     async def _handle(self, stream: Stream) -> None:
         connection = _Connection(self, stream)
@@ -75,11 +77,6 @@ class Server(AsyncResource):
             await connection.run()
         finally:
             self._connections.discard(connection)
-
-    @property
-    def closing(self) -> bool:
-        """True once `close()` has begun."""
-        return self._streams is None or self._streams.closing
 
     @property
     def sockets(self) -> list[socket.socket]:
@@ -134,6 +131,7 @@ class Server(AsyncResource):
         streams = self._streams
         if streams is None:
             return
+        self.closing = True
         grace = self._graceful_shutdown if graceful_shutdown is None else graceful_shutdown
         closing = streams.aclose(graceful_shutdown=grace)
         task = asyncio.ensure_future(closing)
@@ -152,7 +150,8 @@ class Server(AsyncResource):
 
     async def serve_forever(self) -> None:
         """Wait until the server is closed (from another task)."""
-        await self._closed.wait()
+        if not self.closing:
+            await self._closed.wait()
 
     def __repr__(self) -> str:
         where = self._uds or (self.url if self.sockets else "closed")

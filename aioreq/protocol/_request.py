@@ -103,8 +103,9 @@ class RequestParser(_Parser):
         content_length, transfer_encoding, connection, hosts, expect = _fields.request_fields(
             fields
         )
-        _check_target(method, target)
-        if version != b"1.0" or hosts:
+        if target[0] != 0x2F or method == b"CONNECT":  # anything but the usual origin-form
+            _check_target(method, target)
+        if (len(hosts) != 1 or hosts[0] not in _valid_hosts) and (version != b"1.0" or hosts):
             _check_host(hosts)
         # RFC 9110 §10.1.1: "A server that receives a 100-continue expectation in an HTTP/1.0
         # request MUST ignore that expectation."
@@ -183,3 +184,10 @@ def _check_host(hosts: list[bytes]) -> None:
         raise RemoteProtocolError(f"{len(hosts)} Host fields in one request")
     if _rules.host_re.fullmatch(hosts[0]) is None:
         raise RemoteProtocolError(f"invalid Host {show(hosts[0])}")
+    if len(_valid_hosts) >= 256:
+        _valid_hosts.clear()
+    _valid_hosts[hosts[0]] = None
+
+
+# Host values already found valid: a server sees the same few again and again.
+_valid_hosts: dict[bytes, None] = {}

@@ -540,9 +540,28 @@ class _Connection:
         self, request: Request, response: Response, keep_alive: bool
     ) -> tuple[bytes, bool]:
         """The whole response to a body held in memory, and whether the connection is kept."""
-        head, writer, keep_alive, with_body = self._head(request, response, keep_alive)
         body = response.body
         assert isinstance(body, bytes)
+        status = response.status
+        fields = response.headers
+        if (
+            keep_alive
+            and status >= 200
+            and status not in _BODYLESS
+            and response.reason is None
+            and request._head.http_version == b"1.1"
+            and request._head.method != b"HEAD"
+        ):
+            # The usual case, spared the general path below: nothing about the framing or
+            # the connection comes from the application.
+            for name, _ in fields:
+                if len(name) in _FRAMING_LENGTHS:
+                    break
+            else:
+                extra = [(b"Date", http_date()), (b"Content-Length", b"%d" % len(body))]
+                head = encode_response_head(status, fields + extra if fields else extra)
+                return head + body, True
+        head, writer, keep_alive, with_body = self._head(request, response, keep_alive)
         if not with_body:
             return head, keep_alive
         if writer is None:

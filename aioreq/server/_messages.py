@@ -263,14 +263,26 @@ def _fields(headers: Mapping[Any, Any] | Iterable[tuple[Any, Any]]) -> list[tupl
     else:
         source = headers
     pairs = []
+    encoded = _encoded
     for name, value in source:
-        pairs.append(
-            (
-                name if type(name) is bytes else _wire(name),
-                value if type(value) is bytes else _wire(value),
-            )
-        )
+        if type(name) is not bytes:
+            name = encoded.get(name) or _remember(name)
+        if type(value) is not bytes:
+            value = encoded.get(value) or _remember(value)
+        pairs.append((name, value))
     return pairs
+
+
+# Header names and values as bytes, by the str they were given as: an application sends the
+# same few again and again. Cleared when full, so it stays small.
+_encoded: dict[str, bytes] = {}
+
+
+def _remember(text: str) -> bytes:
+    if len(_encoded) >= 1024:
+        _encoded.clear()
+    data = _encoded[text] = _wire(text)
+    return data
 
 
 def _default_type(pairs: list[tuple[bytes, bytes]], content_type: bytes) -> None:

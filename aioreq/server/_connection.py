@@ -279,7 +279,8 @@ class _Connection:
                 self.index = 1
                 self._handoff(self._exchange(head))
                 return
-            request = self._request(head)
+            self.idle = False
+            request = Request._received(head, self.client, self.scheme)
             if len(events) > 2:
                 request._body = b"".join(events[1:-1])  # type: ignore[arg-type]
                 if end.trailers:
@@ -319,11 +320,14 @@ class _Connection:
         if type(response) is not Response or not isinstance(response.body, bytes):
             return None
         stream = self.stream
-        if stream.write_paused or stream.is_closing:
+        if stream.write_paused:
             return None
         keep_alive = self.parser.keep_alive and not self.server.closing
         payload, keep_alive = self._payload(request, response, keep_alive)
-        stream.write_nowait(payload)
+        try:
+            stream.write_nowait(payload)
+        except WriteError:
+            return False  # the client is gone: close
         return keep_alive
 
     async def _drained(self) -> bool:

@@ -76,8 +76,14 @@ class Request:
     @classmethod
     def _received(cls, head: RequestHead, client: Any, scheme: str) -> Request:
         """A request as the server parsed it: its text is decoded only when asked for."""
-        request = cls.__new__(cls)
-        request._setup(head, client, scheme)
+        request = cls.__new__(cls)  # _setup, written out: this runs for every request
+        request._head = head
+        request.client = client
+        request.scheme = scheme
+        request._headers = request._query = request._body = request._trailers = None
+        request._conn = None
+        request._done = True
+        request._continued = False
         return request
 
     def _setup(self, head: RequestHead, client: Any, scheme: str) -> None:

@@ -11,7 +11,15 @@ import aioreq
 
 
 @pytest.mark.parametrize(
-    "module_name", ["aioreq", "aioreq.protocol", "aioreq._exceptions", "pytest_aioreq.strategies"]
+    "module_name",
+    [
+        "aioreq",
+        "aioreq.protocol",
+        "aioreq._exceptions",
+        "aioreq.streams",
+        "aioreq.server",
+        "pytest_aioreq.strategies",
+    ],
 )
 def test_all_is_sorted_and_real(module_name: str) -> None:
     """Sorted as ruff's RUF022 keeps them: CONSTANTS, then Classes, then functions."""
@@ -25,6 +33,18 @@ def test_all_is_sorted_and_real(module_name: str) -> None:
 def test_everything_public_is_exported() -> None:
     public = {n for n in vars(aioreq) if not n.startswith("_") and n[0].isupper()}
     assert public <= set(aioreq.__all__)
+
+
+def test_the_contract_names_of_streams_and_server_exist() -> None:
+    """The names DESIGN.md promises users of the low-level layers."""
+    from aioreq import server, streams
+
+    for name in ("open_tcp_stream", "start_tcp_server", "Stream"):
+        assert name in streams.__all__
+    for name in ("serve", "Request", "Response", "Server"):
+        assert name in server.__all__
+    for method in ("read_until", "read_exactly", "read_some", "write_all", "aclose"):
+        assert callable(getattr(streams.Stream, method))
 
 
 @pytest.mark.parametrize("package", ["aioreq", "pytest_aioreq"])

@@ -130,6 +130,17 @@ class _Parser:
         return state < _DONE
 
     @property
+    def body_remaining(self) -> int | None:
+        """Body bytes still to come under Content-Length; 0 once the body is in; None while
+        the rest is of unknown length (chunked, close-delimited) or the head is not in yet."""
+        state = self._state
+        if state == _LENGTH:
+            return self._remaining
+        if state >= _DONE:
+            return 0
+        return None
+
+    @property
     def complete(self) -> bool:
         """True once the current message has ended (EndOfMessage was returned)."""
         return self._state in (_DONE, _SWITCHED)

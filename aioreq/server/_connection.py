@@ -69,8 +69,10 @@ _LINGER_LIMIT = 2**20
 
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _BODYLESS = frozenset((204, 304))
-_FRAMING_LENGTHS = frozenset(
-    (len(b"content-length"), len(b"transfer-encoding"), len(b"connection"))
+# The lengths of the response field names the server looks at (framing, Date, Connection):
+# a name of another length is passed over without being lowercased.
+_FIELD_LENGTHS = frozenset(
+    len(name) for name in (b"content-length", b"transfer-encoding", b"connection", b"date")
 )
 
 _date = [0, b""]
@@ -149,6 +151,7 @@ class _Connection:
         "idle",
         "index",
         "last_active",
+        "local",
         "loop",
         "parser",
         "scheme",
@@ -174,6 +177,7 @@ class _Connection:
         self.index = 0
         self.idle = True
         self.client = stream.peername
+        self.local = stream.sockname
         self.scheme = "https" if stream.ssl_object is not None else "http"
         self.loop = asyncio.get_running_loop()
         self.base_context = contextvars.copy_context()
@@ -241,6 +245,18 @@ class _Connection:
         # Busy in the task, which keeps its own deadlines, or not idle long enough yet.
         self.timer = self.loop.call_at(max(deadline, now + 0.05), self._tick)
 
+    def _served_one(self) -> None:
+        """A request was answered: the connection is idle again from now."""
+        self.served += 1
+        self.idle = True
+        deadline = self.last_active = self.loop.time()
+        deadline += self.server.limits.keep_alive_timeout
+        timer = self.timer
+        if timer is not None and timer.when() > deadline:
+            # The header timeout of a new connection may be longer than the keep-alive one.
+            timer.cancel()
+            self.timer = self.loop.call_at(deadline, self._tick)
+
     def _on_data(self, data: bytes) -> None:
         if not data:
             self._handoff(None)  # the client closed; a head cut short needs no answer
@@ -280,7 +296,7 @@ class _Connection:
                 self._handoff(self._exchange(head))
                 return
             self.idle = False
-            request = Request._received(head, self.client, self.scheme)
+            request = Request._received(head, self.client, self.scheme, self.local)
             if len(events) > 2:
                 request._body = b"".join(events[1:-1])  # type: ignore[arg-type]
                 if end.trailers:
@@ -300,8 +316,7 @@ class _Connection:
             if keep_alive is None:
                 self._handoff(self._complete(request, response))
                 return
-            self.served += 1
-            self.last_active = self.loop.time()
+            self._served_one()
             if not keep_alive or self.server.closing:
                 self._handoff(None)
                 return
@@ -370,7 +385,7 @@ class _Connection:
 
     def _request(self, head: RequestHead) -> Request:
         self.idle = False
-        return Request._received(head, self.client, self.scheme)
+        return Request._received(head, self.client, self.scheme, self.local)
 
     async def _exchange(self, head: RequestHead) -> bool:
         """Serve one request whose body may still be arriving; True to keep the connection."""
@@ -462,8 +477,13 @@ class _Connection:
             )
             response = _error_response(500, "the application returned no Response")
         keep_alive = self.parser.keep_alive and not self.server.closing
-        if not request._done and request.expect_continue and not request._continued:
-            keep_alive = False
+        if not request._done:
+            remaining = self.parser.body_remaining
+            if (request.expect_continue and not request._continued) or (
+                remaining is not None and remaining > _DRAIN_LIMIT
+            ):
+                # The body will not be read: say so now (RFC 9110 §10.1.1 / RFC 9112 §9.6).
+                keep_alive = False
         if isinstance(response, RawResponse):
             await self._send_raw(response)
             keep_alive = keep_alive and response.keep_alive
@@ -474,8 +494,7 @@ class _Connection:
                 keep_alive = await self._drain(request)
             if not keep_alive:
                 await self._linger()
-        self.served += 1
-        self.last_active = self.loop.time()
+        self._served_one()
         return keep_alive
 
     # -- writing --------------------------------------------------------------------------------
@@ -484,100 +503,97 @@ class _Connection:
         self, request: Request, response: Response, keep_alive: bool
     ) -> tuple[bytes, BodyWriter | None, bool, bool]:
         """The head to send, the body's writer (None: send the bytes as they are), whether
-        the connection is kept, and whether a body may follow at all."""
+        the connection is kept, and whether a body may follow at all.
+
+        Raises:
+            LocalProtocolError: the application's status, reason or fields cannot be sent.
+        """
         status = response.status
         fields = response.headers
         body = response.body
-        has_length = has_coding = False
+        has_length = has_coding = has_date = has_close = False
         for name, value in fields:
-            if len(name) in _FRAMING_LENGTHS:
+            if len(name) in _FIELD_LENGTHS:
                 lname = name.lower()
                 if lname == b"content-length":
                     has_length = True
                 elif lname == b"transfer-encoding":
                     has_coding = True
+                elif lname == b"date":
+                    has_date = True
                 elif lname == b"connection" and b"close" in value.lower():
                     keep_alive = False
-        http10 = request.http_version == "1.0"
+                    has_close = True
+        http10 = request._head.http_version == b"1.0"
         no_body = status < 200 or status in _BODYLESS
-        extra: list[tuple[bytes, bytes]] = [(b"Date", http_date())]
+        # RFC 9110 §6.6.1: "An origin server with a clock ... MUST generate a Date header
+        # field" -- unless the application already did (Date is a singleton field).
+        extra: list[tuple[bytes, bytes]] = [] if has_date else [(b"Date", http_date())]
         streamed = not isinstance(body, bytes)
+        framed = has_length or has_coding
         if no_body:
             # RFC 9110 §8.6: "A server MUST NOT send a Content-Length header field in any
             # response with a status code of 1xx (Informational) or 204 (No Content)."
             pass
-        elif not streamed:
-            if not has_length and not has_coding:
-                extra.append((b"Content-Length", b"%d" % len(body)))  # type: ignore[arg-type]
-        elif not has_length and not has_coding:
+        elif not framed and (streamed or (response.trailers is not None and not http10)):
             if http10:
                 # An HTTP/1.0 client knows no chunked coding: the body ends with the connection.
                 keep_alive = False
             else:
+                # A stream of unknown length, or trailers (which only chunked can carry).
                 extra.append((b"Transfer-Encoding", b"chunked"))
-                has_coding = True
+                has_coding = framed = True
+        elif not framed:
+            extra.append((b"Content-Length", b"%d" % len(body)))  # type: ignore[arg-type]
         if not keep_alive:
-            extra.append((b"Connection", b"close"))
+            if not has_close:
+                extra.append((b"Connection", b"close"))
         elif http10:
             extra.append((b"Connection", b"keep-alive"))
         all_fields = fields + extra if fields else extra
-        try:
-            head = encode_response_head(status, all_fields, reason=response.reason)
-            writer = (
-                BodyWriter(all_fields, until_close=not keep_alive)
-                if has_length or has_coding or streamed
-                else None
-            )
-        except LocalProtocolError as exc:
-            logger.error(
-                "cannot send the response to %s %s: %s", request.method, request.target, exc
-            )
-            return self._head(
-                request,
-                _error_response(500, "the application's response could not be sent"),
-                keep_alive,
-            )
-        with_body = not no_body and request.method != "HEAD"
-        return head, writer, keep_alive, with_body
+        head = encode_response_head(status, all_fields, reason=response.reason)
+        writer = BodyWriter(all_fields, until_close=not keep_alive) if framed or streamed else None
+        return head, writer, keep_alive, not no_body and request._head.method != b"HEAD"
 
     def _payload(
         self, request: Request, response: Response, keep_alive: bool
     ) -> tuple[bytes, bool]:
-        """The whole response to a body held in memory, and whether the connection is kept."""
+        """The whole response to a body held in memory, and whether the connection is kept.
+
+        A response that cannot be sent as the application made it (CR or LF in a field, a
+        Content-Length that does not match) is logged and replaced by a 500.
+        """
         body = response.body
         assert isinstance(body, bytes)
         status = response.status
         fields = response.headers
-        if (
-            keep_alive
-            and status >= 200
-            and status not in _BODYLESS
-            and response.reason is None
-            and request._head.http_version == b"1.1"
-            and request._head.method != b"HEAD"
-        ):
-            # The usual case, spared the general path below: nothing about the framing or
-            # the connection comes from the application.
-            for name, _ in fields:
-                if len(name) in _FRAMING_LENGTHS:
-                    break
-            else:
-                extra = [(b"Date", http_date()), (b"Content-Length", b"%d" % len(body))]
-                head = encode_response_head(status, fields + extra if fields else extra)
-                return head + body, True
-        head, writer, keep_alive, with_body = self._head(request, response, keep_alive)
-        if not with_body:
-            return head, keep_alive
-        if writer is None:
-            return head + body, keep_alive
         try:
+            if (
+                keep_alive
+                and status >= 200
+                and status not in _BODYLESS
+                and response.reason is None
+                and response.trailers is None
+                and request._head.http_version == b"1.1"
+                and request._head.method != b"HEAD"
+            ):
+                # The usual case, spared the general path below: nothing about the framing,
+                # the date or the connection comes from the application.
+                for name, _ in fields:
+                    if len(name) in _FIELD_LENGTHS:
+                        break
+                else:
+                    extra = [(b"Date", http_date()), (b"Content-Length", b"%d" % len(body))]
+                    head = encode_response_head(status, fields + extra if fields else extra)
+                    return head + body, True
+            head, writer, keep_alive, with_body = self._head(request, response, keep_alive)
+            if not with_body:
+                return head, keep_alive
+            if writer is None:
+                return head + body, keep_alive
             return head + writer.write(body) + writer.end(_trailers(response)), keep_alive
         except LocalProtocolError as exc:
-            logger.error(
-                "cannot send the response to %s %s: %s", request.method, request.target, exc
-            )
-            failure = _error_response(500, "the application's response could not be sent")
-            return self._payload(request, failure, keep_alive)
+            return self._payload(request, _unsendable(request, exc), keep_alive)
 
     async def _send(self, request: Request, response: Response, keep_alive: bool) -> bool:
         """Write the response; returns whether the connection may be kept."""
@@ -587,7 +603,11 @@ class _Connection:
             payload, keep_alive = self._payload(request, response, keep_alive)
             await stream.write_all(payload)
             return keep_alive
-        head, writer, keep_alive, with_body = self._head(request, response, keep_alive)
+        try:
+            head, writer, keep_alive, with_body = self._head(request, response, keep_alive)
+        except LocalProtocolError as exc:
+            await _close_iterable(body)
+            return await self._send(request, _unsendable(request, exc), keep_alive)
         if not with_body or writer is None:
             await _close_iterable(body)
             await stream.write_all(head)
@@ -599,6 +619,7 @@ class _Connection:
                     await stream.write_all(writer.write(data))
             await stream.write_all(writer.end(_trailers(response)))
         except TransportError:
+            await _close_iterable(body)
             raise
         except Exception:
             # The head is out, so no error response can follow: abort, and the client sees
@@ -608,6 +629,7 @@ class _Connection:
                 request.method,
                 request.target,
             )
+            await _close_iterable(body)
             stream.abort()
             return False
         return keep_alive
@@ -660,6 +682,11 @@ class _Connection:
                     dropped += len(data)
         except (asyncio.TimeoutError, TransportError, OSError):
             pass
+
+
+def _unsendable(request: Request, exc: LocalProtocolError) -> Response:
+    logger.error("cannot send the response to %s %s: %s", request.method, request.target, exc)
+    return _error_response(500, "the application's response could not be sent")
 
 
 def _failed(request: Request) -> Response:

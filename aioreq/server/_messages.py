@@ -10,7 +10,7 @@ from __future__ import annotations
 import json as _json
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .._headers import Headers, HeadersLike, _wire
 from ..protocol import RequestHead
@@ -36,6 +36,7 @@ class Request:
 
     Attributes:
         client: the peer's address (host, port, ...), or None.
+        server: the server's own address on this connection (host, port, ...), or None.
         scheme: "https" over TLS, else "http".
     """
 
@@ -50,6 +51,7 @@ class Request:
         "_trailers",
         "client",
         "scheme",
+        "server",
     )
 
     def __init__(
@@ -72,13 +74,15 @@ class Request:
             expect_continue,
         )
         self._setup(head, client, scheme)
+        self.server = None
 
     @classmethod
-    def _received(cls, head: RequestHead, client: Any, scheme: str) -> Request:
+    def _received(cls, head: RequestHead, client: Any, scheme: str, server: Any) -> Request:
         """A request as the server parsed it: its text is decoded only when asked for."""
         request = cls.__new__(cls)  # _setup, written out: this runs for every request
         request._head = head
         request.client = client
+        request.server = server
         request.scheme = scheme
         request._headers = request._query = request._body = request._trailers = None
         request._conn = None
@@ -122,13 +126,23 @@ class Request:
 
     @property
     def raw_path(self) -> str:
-        """The path as received (still percent-encoded)."""
-        return self.target.partition("?")[0]
+        """The path as received, still percent-encoded ("/x" also for "http://host/x").
+
+        For a CONNECT request (authority-form) it is the authority, for `OPTIONS *` it is "*".
+        """
+        target = self.target
+        if target[:1] != "/" and "://" in target:
+            # RFC 9112 §3.2.2: "a server MUST accept the use of the absolute-form in requests".
+            return urlsplit(target).path or "/"
+        return target.partition("?")[0]
 
     @property
     def query_string(self) -> str:
         """What follows "?" in the target, undecoded ("" if none)."""
-        return self.target.partition("?")[2]
+        target = self.target
+        if target[:1] != "/" and "://" in target:
+            return urlsplit(target).query
+        return target.partition("?")[2]
 
     @property
     def path(self) -> str:
@@ -151,11 +165,24 @@ class Request:
 
     @property
     def url(self) -> str:
-        """The request's absolute URL, from the scheme, the Host field and the target."""
-        if "://" in self.target:
-            return self.target
-        host = self.headers.get("host", "")
-        return f"{self.scheme}://{host}{self.target}"
+        """The target URI, reconstructed as RFC 9112 §3.3 says.
+
+        The absolute-form as received; else the scheme, then the Host field (or, without one,
+        the server's own address), then the target (nothing for `OPTIONS *`).
+        """
+        target = self.target
+        if target[:1] != "/" and "://" in target:
+            return target
+        authority = self.headers.get("host", "")
+        if not authority:
+            authority = _authority(self.server)
+        if self.method == "CONNECT":
+            return f"{self.scheme}://{target}"
+        if target == "*":
+            # RFC 9112 §3.3: "If the request-target is in asterisk-form, the target URI's
+            # combined path and query component is empty."
+            return f"{self.scheme}://{authority}"
+        return f"{self.scheme}://{authority}{target}"
 
     @property
     def trailers(self) -> Headers:
@@ -289,6 +316,14 @@ def _remember(text: str) -> bytes:
         _encoded.clear()
     data = _encoded[text] = _wire(text)
     return data
+
+
+def _authority(address: Any) -> str:
+    """host:port of a socket address, IPv6 in brackets ("" when unknown)."""
+    if not isinstance(address, tuple) or len(address) < 2:
+        return ""
+    host, port = address[0], address[1]
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
 def _default_type(pairs: list[tuple[bytes, bytes]], content_type: bytes) -> None:

@@ -25,22 +25,6 @@ MiB = 2**20
 RECV_SIZE = 256 * 1024
 
 
-def ipv6_loopback_available() -> bool:
-    """True when this host has IPv6 and `::1` can be bound."""
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-requires_ipv6 = pytest.mark.skipif(
-    not ipv6_loopback_available(), reason="IPv6 loopback (::1) is not available"
-)
-
 requires_unix_sockets = pytest.mark.skipif(
     sys.platform == "win32" or not hasattr(socket, "AF_UNIX"),
     reason="the event loop has no Unix domain sockets here",

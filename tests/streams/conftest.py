@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import socket
 import ssl
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
-import trustme
 
 from aioreq.streams import Stream, create_ssl_context, open_tcp_stream
 
@@ -54,42 +50,7 @@ async def conn() -> AsyncIterator[Connection]:
         await settle(stream)
 
 
-@pytest.fixture(scope="session")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="session")
-def server_cert(ca: trustme.CA) -> trustme.LeafCert:
-    return ca.issue_cert("localhost", "127.0.0.1", "::1")
-
-
-@pytest.fixture(scope="session")
-def ca_file(ca: trustme.CA) -> Iterator[str]:
-    with ca.cert_pem.tempfile() as path:
-        yield path
-
-
-@pytest.fixture
-def server_ssl(server_cert: trustme.LeafCert) -> ssl.SSLContext:
-    """A server context with the trustme certificate for localhost, 127.0.0.1 and ::1."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_cert.configure_cert(context)
-    context.set_alpn_protocols(["http/1.1"])
-    return context
-
-
 @pytest.fixture
 def client_ssl(ca_file: str) -> ssl.SSLContext:
     """aioreq's client context trusting the test CA."""
     return create_ssl_context(cafile=ca_file)
-
-
-@pytest.fixture
-def unix_path() -> Iterator[str]:
-    """A socket path short enough for AF_UNIX (108 bytes), which tmp_path may not be."""
-    directory = tempfile.mkdtemp(prefix="aioreq-", dir="/tmp")
-    try:
-        yield os.path.join(directory, "s.sock")
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)

@@ -24,7 +24,7 @@ import trustme
 from aioreq import AioreqError, ConnectError, ConnectTimeout, ReadError
 from aioreq.streams import Stream, create_ssl_context, open_tcp_stream, open_unix_stream
 
-from ._support import eventually, requires_ipv6, requires_unix_sockets, settle
+from ._support import eventually, requires_unix_sockets, settle
 from .conftest import Connection
 
 requires_stream_start_tls = pytest.mark.skipif(
@@ -101,7 +101,7 @@ async def test_open_tcp_stream_connects_over_ipv4() -> None:
         await assert_echoes(stream)
 
 
-@requires_ipv6
+@pytest.mark.ipv6
 @pytest.mark.asyncio
 async def test_open_tcp_stream_connects_over_ipv6() -> None:
     async with echo_server("::1") as port, await open_tcp_stream("::1", port) as stream:
@@ -160,7 +160,7 @@ async def test_refused_connection_message_says_it_was_refused() -> None:
         await open_tcp_stream("127.0.0.1", unused_port())
 
 
-@requires_ipv6
+@pytest.mark.ipv6
 @pytest.mark.asyncio
 async def test_refused_ipv6_connection_raises_connect_error() -> None:
     port = unused_port(socket.AF_INET6, "::1")
@@ -169,7 +169,7 @@ async def test_refused_ipv6_connection_raises_connect_error() -> None:
     assert isinstance(info.value.__cause__, ConnectionRefusedError)
 
 
-@requires_ipv6
+@pytest.mark.ipv6
 @pytest.mark.asyncio
 async def test_refused_ipv6_message_brackets_the_address() -> None:
     port = unused_port(socket.AF_INET6, "::1")
@@ -293,7 +293,7 @@ async def test_tls_checks_an_ip_address_host_against_the_certificate(
         await assert_echoes(stream)
 
 
-@requires_ipv6
+@pytest.mark.ipv6
 @pytest.mark.asyncio
 async def test_tls_over_ipv6(server_ssl: ssl.SSLContext, client_ssl: ssl.SSLContext) -> None:
     async with (

@@ -34,7 +34,6 @@ from ._support import (
     assert_closed_by_peer,
     eventually,
     random_bytes,
-    requires_ipv6,
     requires_unix_sockets,
 )
 
@@ -245,7 +244,7 @@ async def test_tls_server_keeps_serving_after_a_client_rejects_it(
         await assert_echoes(client)
 
 
-@requires_ipv6
+@pytest.mark.ipv6
 async def test_server_on_ipv6_loopback(serve: Serve) -> None:
     server = await serve(echo_lines, host="::1")
     assert server.address[0] == "::1"

@@ -79,10 +79,11 @@ class RequestParser(_Parser):
     def _read_head(self, data: bytes, pos: int, end: int, events: list[Event]) -> int:
         # RFC 9112 §2.2: "a server that is expecting to receive and parse a request-line SHOULD
         # ignore at least one empty line (CRLF) received prior to the request-line."
-        while data.startswith(b"\r\n", pos):
-            pos += 2
-        if pos == end:
-            return -1
+        if pos == end or data[pos] == 0x0D:  # nothing, or empty lines first (rarely)
+            while data.startswith(b"\r\n", pos):
+                pos += 2
+            if pos == end:
+                return -1
         term = data.find(b"\r\n\r\n", pos, end)
         if term < 0:
             return self._keep_partial_section(data, pos, end, _HEAD)
@@ -123,7 +124,10 @@ class RequestParser(_Parser):
             # RFC 9112 §6.3 ¶7: "If this is a request message and none of the above are true,
             # then the message body length is zero" -- the usual GET, spared the framing call.
             events.append(_END)
-            self._finish(data, term + 4, end)
+            self._state = _DONE  # _finish, inlined
+            if term + 4 < end:
+                self._buf += data[term + 4 : end]
+                self._after_message_bytes()
             return -1
         kind, length = _fields.framing(
             content_length,

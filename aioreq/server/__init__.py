@@ -21,7 +21,7 @@ exception gets a 500 and is logged on the "aioreq.server" logger. It is also the
 
 from ._connection import http_date
 from ._messages import Body, RawResponse, Request, Response, Trailers
-from ._serve import App, Server, ServerLimits, serve
+from ._serve import App, Server, ServerLimits, run, serve
 
 __all__ = [
     "App",
@@ -33,5 +33,6 @@ __all__ = [
     "ServerLimits",
     "Trailers",
     "http_date",
+    "run",
     "serve",
 ]

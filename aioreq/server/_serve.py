@@ -1,12 +1,15 @@
-"""`serve()`: start an HTTP/1.1 server for an application; `Server`, the running server."""
+"""`serve()`: start an HTTP/1.1 server for an application; `Server`, the running server; `run()`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import signal
 import socket
 import ssl as _ssl
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +23,9 @@ from ..streams import AsyncResource, Stream, StreamServer, start_tcp_server, sta
 from ._connection import _Connection
 from ._messages import RawResponse, Request, Response
 
-__all__ = ["App", "Server", "ServerLimits", "serve"]
+__all__ = ["App", "Server", "ServerLimits", "run", "serve"]
+
+logger = logging.getLogger("aioreq.server")
 
 #: An application: an async callable from a `Request` to a `Response` (or `RawResponse`).
 App = Callable[[Request], Awaitable[Response | RawResponse]]
@@ -203,3 +208,67 @@ async def serve(
             reuse_port=reuse_port,
         )
     return server
+
+
+def run(
+    app: App,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    use_uvloop: bool | None = None,
+    **serve_kwargs: Any,
+) -> None:
+    """Serve `app` until interrupted (Ctrl-C or SIGTERM), then close gracefully.
+
+    The blocking entry point for a script: `aioreq.server.run(app, port=8080)`.
+
+    Args:
+        app: `async (Request) -> Response`.
+        host: the address to bind.
+        port: the port.
+        use_uvloop: run on uvloop (the `speedups` extra); None uses it when it is installed.
+        **serve_kwargs: the keyword arguments of `serve()` (ssl, limits, graceful_shutdown...).
+
+    Raises:
+        ImportError: `use_uvloop=True` and uvloop is not installed.
+    """
+    loop_factory = _loop_factory(use_uvloop)
+
+    async def main() -> None:
+        server = await serve(app, host, port, **serve_kwargs)
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, stop.set)
+        logger.info("serving on %s", server.url)
+        try:
+            await stop.wait()
+        finally:
+            await server.close()
+
+    if sys.version_info >= (3, 11):
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(main())
+    else:  # pragma: no cover -- Python 3.10 has no Runner
+        if loop_factory is not None:
+            asyncio.set_event_loop_policy(_uvloop().EventLoopPolicy())
+        asyncio.run(main())
+
+
+def _uvloop() -> Any:
+    import uvloop
+
+    return uvloop
+
+
+def _loop_factory(use_uvloop: bool | None) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    if use_uvloop is False:
+        return None
+    try:
+        factory: Callable[[], asyncio.AbstractEventLoop] = _uvloop().new_event_loop
+    except ImportError:
+        if use_uvloop:
+            raise
+        return None
+    return factory

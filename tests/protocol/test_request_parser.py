@@ -181,3 +181,21 @@ def test_clean_close_between_requests_is_not_an_error() -> None:
     parser.feed(msg(b"GET / HTTP/1.1", b"Host: h"))
     parser.next_request()
     assert parser.feed_eof() == []
+
+
+def test_body_remaining_counts_down_a_content_length_body() -> None:
+    """`body_remaining` tells a server how much of a body it would have to read and drop."""
+    parser = RequestParser()
+    assert parser.body_remaining is None  # no head yet
+    parser.feed(b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1234")
+    assert parser.body_remaining == 6
+    parser.feed(b"567890")
+    assert parser.body_remaining == 0
+
+
+def test_body_remaining_is_unknown_for_a_chunked_body() -> None:
+    parser = RequestParser()
+    parser.feed(b"POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc")
+    assert parser.body_remaining is None
+    parser.feed(b"\r\n0\r\n\r\n")
+    assert parser.body_remaining == 0

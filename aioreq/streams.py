@@ -17,11 +17,13 @@ while writing. Code above this layer never sees a foreign exception from the net
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
 import socket
 import ssl as _ssl
+import struct
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -629,6 +631,33 @@ class Stream(AsyncResource):
             protocol._exc = _Closed()
         self._transport.abort()
 
+    async def flush(self, *, timeout: float = 5.0) -> bool:
+        """Wait until every written byte has been handed to the kernel.
+
+        Returns:
+            True when the buffer emptied, False when `timeout` seconds passed first or the
+            connection closed.
+        """
+        transport = self._transport
+        deadline = self._loop.time() + timeout
+        while transport.get_write_buffer_size():
+            if transport.is_closing() or self._loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.001)
+        return True
+
+    def reset(self) -> None:
+        """Close at once with a TCP reset (RST) rather than a FIN, dropping unsent data.
+
+        What a peer that crashes looks like; for tests of how clients cope.
+        """
+        sock = self._transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                # SO_LINGER on with a zero timeout: close() sends RST.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.abort()
+
     async def aclose(self) -> None:
         """Close, letting buffered output drain for up to a few seconds; never raises."""
         protocol = self._protocol
@@ -869,6 +898,19 @@ class StreamServer(AsyncResource):
     def closing(self) -> bool:
         """True once closing has begun (handlers may check it to finish early)."""
         return self._closing
+
+    async def drop_connections(self) -> int:
+        """Cancel every running handler and close its connection at once; keep listening.
+
+        Returns:
+            How many connections were dropped.
+        """
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        return len(tasks)
 
     async def aclose(self, *, graceful_shutdown: float | None = None) -> None:
         """Stop accepting, let handlers finish for the grace period, then cancel them.

@@ -636,12 +636,17 @@ class _Connection:
 
     async def _send_raw(self, response: RawResponse) -> None:
         data = response.data
+        stream = self.stream
         if isinstance(data, bytes):
             if data:
-                await self.stream.write_all(data)
-            return
-        async for piece in data:
-            await self.stream.write_all(piece)
+                await stream.write_all(data)
+        else:
+            async for piece in data:
+                await stream.write_all(piece)
+        if response.reset:
+            # Let what was written reach the kernel first: a reset drops unsent bytes.
+            await stream.flush()
+            stream.reset()
 
     # -- refusing and closing ---------------------------------------------------------------------
 

@@ -336,19 +336,30 @@ class RawResponse:
 
     For tests of clients against a broken server: a truncated body, a malformed head, a
     response cut off mid-line. After the bytes (an async iterable is sent as it comes, so
-    they can trickle), the connection is closed unless `keep_alive` is set.
+    they can trickle), the connection is closed unless `keep_alive` is set: with a FIN, or
+    with a TCP reset (RST) when `reset` is set.
 
     Args:
         data: the bytes, or an async iterable of them.
         keep_alive: keep serving the connection after the bytes (the bytes must then be a
             complete, correctly framed response).
+        reset: end the connection with RST instead of FIN, once the bytes are out.
     """
 
-    __slots__ = ("data", "keep_alive")
+    __slots__ = ("data", "keep_alive", "reset")
 
-    def __init__(self, data: bytes | AsyncIterable[bytes], *, keep_alive: bool = False) -> None:
+    def __init__(
+        self,
+        data: bytes | AsyncIterable[bytes],
+        *,
+        keep_alive: bool = False,
+        reset: bool = False,
+    ) -> None:
+        if keep_alive and reset:
+            raise ValueError("a connection cannot be both kept and reset")
         self.data = data
         self.keep_alive = keep_alive
+        self.reset = reset
 
     def __repr__(self) -> str:
         kind = f"{len(self.data)} bytes" if isinstance(self.data, bytes) else "streamed"

@@ -153,6 +153,22 @@ class Server(AsyncResource):
 
     aclose = close
 
+    async def drop_connections(self) -> int:
+        """Close every open connection at once, cancelling the handlers still running on
+        them (a request that never gets an answer, say); the server goes on listening.
+
+        Returns:
+            How many connections were dropped.
+        """
+        if self._streams is None:
+            return 0
+        return await self._streams.drop_connections()
+
+    @property
+    def connection_count(self) -> int:
+        """How many connections are open now."""
+        return len(self._connections)
+
     async def serve_forever(self) -> None:
         """Wait until the server is closed (from another task)."""
         if not self.closing:

@@ -1,0 +1,17 @@
+"""The fake HTTP(S) server behind the pytest fixtures, usable on its own.
+
+Example, outside pytest::
+
+    from pytest_aioreq.fakeserver import FakeServer
+
+    with FakeServer() as server:
+        server.expect("GET", "/users").respond(json=[{"id": 1}])
+        ...  # any client: requests.get(server.url_for("/users"))
+        server.check()  # raises if a request was unmatched or an expectation unmet
+"""
+
+from ._expect import Expectation, Handler, Reply
+from ._log import RecordedRequest
+from ._server import FakeServer
+
+__all__ = ["Expectation", "FakeServer", "Handler", "RecordedRequest", "Reply"]

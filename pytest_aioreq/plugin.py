@@ -1,0 +1,196 @@
+"""The pytest fixtures of pytest_aioreq.
+
+Each server runs once per test session on its own thread (see `FakeServer`), and each test gets
+it through a function-scoped fixture that clears it before the test and, after it, closes the
+connections still open (a stalled endpoint never holds up teardown) and fails the test if the
+server saw an unmatched request, an unmet expectation or a handler error. Opt out per test with
+`aioreq_server.strict = False`, or for a whole suite by overriding `aioreq_server_strict`.
+
+Configuration fixtures a suite may override (in its conftest.py): `aioreq_server_host`,
+`aioreq_server_limits`, `aioreq_server_strict`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import ssl
+import tempfile
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from aioreq.server import ServerLimits
+
+from .fakeserver import FakeServer
+
+if TYPE_CHECKING:
+    import trustme
+
+__all__ = [
+    "aioreq_ca",
+    "aioreq_ca_bundle",
+    "aioreq_server",
+    "aioreq_server_host",
+    "aioreq_server_ipv6",
+    "aioreq_server_ipv6_session",
+    "aioreq_server_limits",
+    "aioreq_server_session",
+    "aioreq_server_strict",
+    "aioreq_server_unix",
+    "aioreq_server_unix_session",
+    "aioreq_tls_server",
+    "aioreq_tls_server_session",
+]
+
+
+# -- configuration (override these in a conftest.py) ----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def aioreq_server_host() -> str:
+    """The address `aioreq_server` binds: the IPv4 loopback."""
+    return "127.0.0.1"
+
+
+@pytest.fixture(scope="session")
+def aioreq_server_limits() -> ServerLimits | None:
+    """The `ServerLimits` of every fake server (None: aioreq.server's defaults)."""
+    return None
+
+
+@pytest.fixture
+def aioreq_server_strict() -> bool:
+    """Whether the fixtures fail a test whose server saw problems (see `FakeServer.check`)."""
+    return True
+
+
+# -- servers --------------------------------------------------------------------------------------
+
+
+def _session_server(server: FakeServer) -> Iterator[FakeServer]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _per_test(server: FakeServer, strict: bool) -> Iterator[FakeServer]:
+    server.clear()
+    server.strict = strict
+    yield server
+    server.drop_connections()
+    if server.strict:
+        problems = server.problems()
+        if problems:
+            pytest.fail(server.report(problems), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def aioreq_server_session(
+    aioreq_server_host: str, aioreq_server_limits: ServerLimits | None
+) -> Iterator[FakeServer]:
+    """The session's fake HTTP server itself, not cleared between tests (for session-scoped
+    fixtures of your own; tests want `aioreq_server`)."""
+    yield from _session_server(FakeServer(host=aioreq_server_host, limits=aioreq_server_limits))
+
+
+@pytest.fixture
+def aioreq_server(
+    aioreq_server_session: FakeServer, aioreq_server_strict: bool
+) -> Iterator[FakeServer]:
+    """A fake HTTP server on 127.0.0.1, cleared for this test (see `FakeServer`)."""
+    yield from _per_test(aioreq_server_session, aioreq_server_strict)
+
+
+@pytest.fixture(scope="session")
+def aioreq_server_ipv6_session(aioreq_server_limits: ServerLimits | None) -> Iterator[FakeServer]:
+    """The session's fake HTTP server on ::1 (see `aioreq_server_session`)."""
+    if not _ipv6_loopback():
+        pytest.skip("the IPv6 loopback ::1 is not available on this host")
+    yield from _session_server(FakeServer(host="::1", limits=aioreq_server_limits))
+
+
+@pytest.fixture
+def aioreq_server_ipv6(
+    aioreq_server_ipv6_session: FakeServer, aioreq_server_strict: bool
+) -> Iterator[FakeServer]:
+    """The fake HTTP server on the IPv6 loopback ::1 (the test is skipped where there is none)."""
+    yield from _per_test(aioreq_server_ipv6_session, aioreq_server_strict)
+
+
+@pytest.fixture(scope="session")
+def aioreq_server_unix_session(aioreq_server_limits: ServerLimits | None) -> Iterator[FakeServer]:
+    """The session's fake HTTP server on a Unix socket (see `aioreq_server_session`)."""
+    # AF_UNIX paths are limited to about 100 bytes: a short directory, not TMPDIR's.
+    short = "/tmp" if os.path.isdir("/tmp") else None  # noqa: S108 -- mkdtemp makes it private
+    directory = tempfile.mkdtemp(prefix="aioreq-", dir=short)
+    try:
+        path = os.path.join(directory, "http.sock")
+        yield from _session_server(FakeServer(uds=path, limits=aioreq_server_limits))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def aioreq_server_unix(
+    aioreq_server_unix_session: FakeServer, aioreq_server_strict: bool
+) -> Iterator[FakeServer]:
+    """The fake HTTP server on a Unix socket: `.uds` is its path, `.url` "http://localhost"."""
+    yield from _per_test(aioreq_server_unix_session, aioreq_server_strict)
+
+
+# -- TLS ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def aioreq_ca() -> trustme.CA:
+    """A trustme certificate authority for the session; `aioreq_tls_server` uses its leaf."""
+    import trustme
+
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def aioreq_ca_bundle(aioreq_ca: trustme.CA) -> Iterator[str]:
+    """The path of a PEM file with the CA certificate (for `requests`' verify=,
+    `SSL_CERT_FILE`, curl's --cacert)."""
+    with aioreq_ca.cert_pem.tempfile() as path:
+        yield path
+
+
+@pytest.fixture(scope="session")
+def aioreq_tls_server_session(
+    aioreq_ca: trustme.CA, aioreq_server_host: str, aioreq_server_limits: ServerLimits | None
+) -> Iterator[FakeServer]:
+    """The session's fake HTTPS server (see `aioreq_server_session`)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    aioreq_ca.issue_cert("localhost", "127.0.0.1", "::1").configure_cert(context)
+    context.set_alpn_protocols(["http/1.1"])
+    server = FakeServer(
+        host=aioreq_server_host, ssl=context, limits=aioreq_server_limits, ca=aioreq_ca
+    )
+    yield from _session_server(server)
+
+
+@pytest.fixture
+def aioreq_tls_server(
+    aioreq_tls_server_session: FakeServer, aioreq_server_strict: bool
+) -> Iterator[FakeServer]:
+    """A fake HTTPS server with a certificate from `aioreq_ca` for localhost, 127.0.0.1 and
+    ::1; `.client_ssl_context()` gives a client context that trusts it."""
+    yield from _per_test(aioreq_tls_server_session, aioreq_server_strict)
+
+
+def _ipv6_loopback() -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True

@@ -10,6 +10,8 @@ from .fakeserver import Expectation, FakeServer, RecordedRequest
 from .plugin import (
     aioreq_ca,
     aioreq_ca_bundle,
+    aioreq_mtls_server,
+    aioreq_mtls_server_session,
     aioreq_server,
     aioreq_server_host,
     aioreq_server_ipv6,
@@ -20,7 +22,11 @@ from .plugin import (
     aioreq_server_unix,
     aioreq_server_unix_session,
     aioreq_tls_server,
+    aioreq_tls_server_expired,
+    aioreq_tls_server_expired_session,
     aioreq_tls_server_session,
+    aioreq_tls_server_wrong_host,
+    aioreq_tls_server_wrong_host_session,
 )
 
 __all__ = [
@@ -29,6 +35,8 @@ __all__ = [
     "RecordedRequest",
     "aioreq_ca",
     "aioreq_ca_bundle",
+    "aioreq_mtls_server",
+    "aioreq_mtls_server_session",
     "aioreq_server",
     "aioreq_server_host",
     "aioreq_server_ipv6",
@@ -39,5 +47,9 @@ __all__ = [
     "aioreq_server_unix",
     "aioreq_server_unix_session",
     "aioreq_tls_server",
+    "aioreq_tls_server_expired",
+    "aioreq_tls_server_expired_session",
     "aioreq_tls_server_session",
+    "aioreq_tls_server_wrong_host",
+    "aioreq_tls_server_wrong_host_session",
 ]

@@ -12,6 +12,8 @@ Configuration fixtures a suite may override (in its conftest.py): `aioreq_server
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import os
 import shutil
 import socket
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = [
     "aioreq_ca",
     "aioreq_ca_bundle",
+    "aioreq_mtls_server",
+    "aioreq_mtls_server_session",
     "aioreq_server",
     "aioreq_server_host",
     "aioreq_server_ipv6",
@@ -42,7 +46,11 @@ __all__ = [
     "aioreq_server_unix",
     "aioreq_server_unix_session",
     "aioreq_tls_server",
+    "aioreq_tls_server_expired",
+    "aioreq_tls_server_expired_session",
     "aioreq_tls_server_session",
+    "aioreq_tls_server_wrong_host",
+    "aioreq_tls_server_wrong_host_session",
 ]
 
 
@@ -162,18 +170,48 @@ def aioreq_ca_bundle(aioreq_ca: trustme.CA) -> Iterator[str]:
         yield path
 
 
+_SERVER_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def _tls_server(
+    ca: trustme.CA,
+    host: str,
+    limits: ServerLimits | None,
+    *,
+    names: tuple[str, ...] = _SERVER_NAMES,
+    expired: bool = False,
+    mutual: bool = False,
+) -> Iterator[FakeServer]:
+    """A session TLS server with a leaf from `ca` (expired, or for other names, on request)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    not_before = not_after = None
+    if expired:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        not_before = now - datetime.timedelta(days=30)
+        not_after = now - datetime.timedelta(days=1)
+    ca.issue_cert(*names, not_before=not_before, not_after=not_after).configure_cert(context)
+    context.set_alpn_protocols(["http/1.1"])
+    server = FakeServer(host=host, ssl=context, limits=limits, ca=ca)
+    with contextlib.ExitStack() as stack:
+        if mutual:
+            # RFC 8446 §4.3.2: the server asks for a certificate and refuses a client without
+            # one that chains to the CA.
+            context.verify_mode = ssl.CERT_REQUIRED
+            ca.configure_trust(context)
+            client = ca.issue_cert("client@pytest-aioreq.test")
+            server.client_cert = client
+            server.client_cert_file = stack.enter_context(
+                client.private_key_and_cert_chain_pem.tempfile()
+            )
+        yield from _session_server(server)
+
+
 @pytest.fixture(scope="session")
 def aioreq_tls_server_session(
     aioreq_ca: trustme.CA, aioreq_server_host: str, aioreq_server_limits: ServerLimits | None
 ) -> Iterator[FakeServer]:
     """The session's fake HTTPS server (see `aioreq_server_session`)."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    aioreq_ca.issue_cert("localhost", "127.0.0.1", "::1").configure_cert(context)
-    context.set_alpn_protocols(["http/1.1"])
-    server = FakeServer(
-        host=aioreq_server_host, ssl=context, limits=aioreq_server_limits, ca=aioreq_ca
-    )
-    yield from _session_server(server)
+    yield from _tls_server(aioreq_ca, aioreq_server_host, aioreq_server_limits)
 
 
 @pytest.fixture
@@ -183,6 +221,62 @@ def aioreq_tls_server(
     """A fake HTTPS server with a certificate from `aioreq_ca` for localhost, 127.0.0.1 and
     ::1; `.client_ssl_context()` gives a client context that trusts it."""
     yield from _per_test(aioreq_tls_server_session, aioreq_server_strict)
+
+
+@pytest.fixture(scope="session")
+def aioreq_mtls_server_session(
+    aioreq_ca: trustme.CA, aioreq_server_host: str, aioreq_server_limits: ServerLimits | None
+) -> Iterator[FakeServer]:
+    """The session's fake HTTPS server that requires a client certificate."""
+    yield from _tls_server(aioreq_ca, aioreq_server_host, aioreq_server_limits, mutual=True)
+
+
+@pytest.fixture
+def aioreq_mtls_server(
+    aioreq_mtls_server_session: FakeServer, aioreq_server_strict: bool
+) -> Iterator[FakeServer]:
+    """A fake HTTPS server that requires a client certificate from `aioreq_ca` (mutual TLS).
+
+    `.client_cert_file` is a PEM file with a client key and certificate it accepts (requests:
+    `cert=`; curl: `--cert`); `.client_ssl_context()` includes that certificate.
+    """
+    yield from _per_test(aioreq_mtls_server_session, aioreq_server_strict)
+
+
+@pytest.fixture(scope="session")
+def aioreq_tls_server_expired_session(
+    aioreq_ca: trustme.CA, aioreq_server_host: str, aioreq_server_limits: ServerLimits | None
+) -> Iterator[FakeServer]:
+    """The session's fake HTTPS server with an expired certificate."""
+    yield from _tls_server(aioreq_ca, aioreq_server_host, aioreq_server_limits, expired=True)
+
+
+@pytest.fixture
+def aioreq_tls_server_expired(
+    aioreq_tls_server_expired_session: FakeServer, aioreq_server_strict: bool
+) -> Iterator[FakeServer]:
+    """A fake HTTPS server whose certificate (from `aioreq_ca`) expired yesterday: a client
+    that verifies must refuse it."""
+    yield from _per_test(aioreq_tls_server_expired_session, aioreq_server_strict)
+
+
+@pytest.fixture(scope="session")
+def aioreq_tls_server_wrong_host_session(
+    aioreq_ca: trustme.CA, aioreq_server_host: str, aioreq_server_limits: ServerLimits | None
+) -> Iterator[FakeServer]:
+    """The session's fake HTTPS server with a certificate for another host name."""
+    yield from _tls_server(
+        aioreq_ca, aioreq_server_host, aioreq_server_limits, names=("wrong.example",)
+    )
+
+
+@pytest.fixture
+def aioreq_tls_server_wrong_host(
+    aioreq_tls_server_wrong_host_session: FakeServer, aioreq_server_strict: bool
+) -> Iterator[FakeServer]:
+    """A fake HTTPS server whose certificate (from `aioreq_ca`, valid) names only
+    "wrong.example": a client that checks host names must refuse it."""
+    yield from _per_test(aioreq_tls_server_wrong_host_session, aioreq_server_strict)
 
 
 def _ipv6_loopback() -> bool:

@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aioreq.server import Request, Response, Server, ServerLimits, serve
+from aioreq.server import RawResponse, Request, Response, Server, ServerLimits, serve
 
 from . import _endpoints
 from ._expect import _MISSING, Expectation, Handler, Reply
@@ -71,12 +71,16 @@ class FakeServer:
         self._limits = limits
         self._endpoints = endpoints
         self.ca = ca
+        #: The client certificate a mutual-TLS server accepts, and its PEM file (key + chain).
+        self.client_cert: trustme.LeafCert | None = None
+        self.client_cert_file: str | None = None
         self._lock = threading.Lock()
         self._expectations: list[Expectation] = []
         self._ordered: list[Expectation] = []
         self._log: list[RecordedRequest] = []
         self._errors: list[str] = []
         self._connection_ids: dict[Any, int] = {}
+        self._raw_paths = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: Server | None = None
@@ -193,7 +197,8 @@ class FakeServer:
         return self._uds
 
     def client_ssl_context(self) -> _ssl.SSLContext:
-        """A client-side `ssl.SSLContext` that trusts this server's certificate.
+        """A client-side `ssl.SSLContext` that trusts this server's certificate (and presents
+        the client certificate of a mutual-TLS server).
 
         Raises:
             RuntimeError: the server has no CA (it is not a TLS server made by the fixtures).
@@ -202,6 +207,8 @@ class FakeServer:
             raise RuntimeError("this fake server has no CA: it does not serve TLS")
         context = _ssl.create_default_context()
         self.ca.configure_trust(context)
+        if self.client_cert is not None:
+            self.client_cert.configure_cert(context)
         return context
 
     def url_for(self, path: str) -> str:
@@ -250,6 +257,20 @@ class FakeServer:
         with self._lock:
             (self._ordered if ordered else self._expectations).append(expectation)
         return expectation
+
+    def serve_bytes(self, data: bytes, *, keep_alive: bool = False) -> str:
+        """Answer requests to a fresh path with exactly these bytes; returns its URL.
+
+        For fuzzing a client over a real socket with messages drawn by
+        `pytest_aioreq.strategies`: each call gives a new path, so examples do not meet. The
+        connection closes after the bytes unless `keep_alive` is set.
+        """
+        with self._lock:
+            self._raw_paths += 1
+            path = f"/_pytest_aioreq/bytes/{self._raw_paths}"
+        reply = RawResponse(data, keep_alive=keep_alive)
+        self.expect(None, path).respond_with(lambda _request: reply)
+        return self.url_for(path)
 
     def clear(self) -> None:
         """Forget expectations, the request log and errors, and become strict again."""

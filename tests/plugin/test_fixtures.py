@@ -277,3 +277,33 @@ def test_unix(aioreq_server_unix):
     assert outcomes.get("failed", 0) == 0, result.stdout.str()
     assert outcomes.get("errors", 0) == 0, result.stdout.str()
     assert outcomes.get("passed", 0) + outcomes.get("skipped", 0) == 2
+
+
+def test_tls_variants_for_verification_failures_and_client_certificates(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        """
+def test_expired(aioreq_tls_server_expired, aioreq_ca_bundle):
+    with pytest.raises(requests.exceptions.SSLError, match="expired"):
+        get(aioreq_tls_server_expired.url_for("/status/200"), verify=aioreq_ca_bundle)
+
+
+def test_wrong_host(aioreq_tls_server_wrong_host, aioreq_ca_bundle):
+    with pytest.raises(requests.exceptions.SSLError, match="match|mismatch"):
+        get(aioreq_tls_server_wrong_host.url_for("/status/200"), verify=aioreq_ca_bundle)
+
+
+def test_mutual_tls(aioreq_mtls_server, aioreq_ca_bundle):
+    url = aioreq_mtls_server.url_for("/status/204")
+    response = get(url, verify=aioreq_ca_bundle, cert=aioreq_mtls_server.client_cert_file)
+    assert response.status_code == 204
+    context = aioreq_mtls_server.client_ssl_context()
+    with urllib.request.urlopen(url, context=context) as response:
+        assert response.status == 204
+    with pytest.raises(requests.exceptions.RequestException):
+        get(url, verify=aioreq_ca_bundle)
+""",
+    )
+    result.assert_outcomes(passed=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -106,14 +107,25 @@ def _interim(draw: DrawFn, version: bytes) -> tuple[bytes, ResponseHead]:
 
 
 @st.composite
-def _response(draw: DrawFn, ext_whitespace: bool) -> ResponseCase:
+def _response(
+    draw: DrawFn,
+    ext_whitespace: bool,
+    methods: tuple[bytes, ...] | None,
+    with_interim: bool,
+    switches: bool,
+) -> ResponseCase:
     status = _final_status(draw)
-    if status == 101:
+    if status == 101 and not switches:
+        status = 200
+    if status == 101 and (methods is None or b"GET" in methods):
         # RFC 9110 §7.8: an upgrade answers a request that asked for it, in HTTP/1.1 or later.
         method, version = b"GET", draw(st.sampled_from([b"1.1", b"1.2"]))
     else:
-        method, version = draw(_ANY_METHOD), draw(_VERSIONS)
-        if method == b"CONNECT" and draw(st.booleans()):
+        if status == 101:
+            status = 200
+        method = draw(_ANY_METHOD if methods is None else st.sampled_from(methods))
+        version = draw(_VERSIONS)
+        if method == b"CONNECT" and switches and draw(st.booleans()):
             status = draw(_SUCCESS_STATUS)
     # RFC 9110 §9.3.6: "Any 2xx (Successful) response indicates that the sender (and all
     # inbound proxies) will switch to tunnel mode immediately after the response header section".
@@ -144,7 +156,7 @@ def _response(draw: DrawFn, ext_whitespace: bool) -> ResponseCase:
     wire = [_head(b"HTTP/%b %d %b" % (version, status, reason), _render(draw, fields))]
     interim: list[ResponseHead] = []
     # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
-    for _ in range(0 if version == b"1.0" else draw(st.integers(0, 2))):
+    for _ in range(0 if version == b"1.0" or not with_interim else draw(st.integers(0, 2))):
         interim_wire, interim_head = _interim(draw, version)
         wire.insert(len(interim), interim_wire)
         interim.append(interim_head)
@@ -162,7 +174,13 @@ def _response(draw: DrawFn, ext_whitespace: bool) -> ResponseCase:
     )
 
 
-def responses(*, chunk_ext_whitespace: bool = True) -> SearchStrategy[ResponseCase]:
+def responses(
+    *,
+    chunk_ext_whitespace: bool = True,
+    methods: Sequence[bytes] | None = None,
+    interim: bool = True,
+    switches: bool = True,
+) -> SearchStrategy[ResponseCase]:
     """Draw valid HTTP/1.x responses together with what a parser must make of them.
 
     Covered: HTTP/1.0, 1.1 and higher 1.x minor versions; status codes 100-999 with empty,
@@ -175,11 +193,17 @@ def responses(*, chunk_ext_whitespace: bool = True) -> SearchStrategy[ResponseCa
     Args:
         chunk_ext_whitespace: allow BWS around ";" and "=" in chunk extensions. RFC 9112 §7.1.1
             allows it; some parsers (h11 among them) reject whitespace before ";".
+        methods: the request methods the responses answer, e.g. `[b"GET"]` to fuzz a client
+            that only sends GET; None draws any (HEAD and CONNECT included).
+        interim: allow 1xx interim responses before the final one.
+        switches: allow 101 Switching Protocols and 2xx answers to CONNECT.
 
     Returns:
         A strategy of `ResponseCase`.
     """
-    return _response(chunk_ext_whitespace)
+    return _response(
+        chunk_ext_whitespace, None if methods is None else tuple(methods), interim, switches
+    )
 
 
 # -- valid requests -------------------------------------------------------------------------------

@@ -307,3 +307,20 @@ def test_mutual_tls(aioreq_mtls_server, aioreq_ca_bundle):
 """,
     )
     result.assert_outcomes(passed=3)
+
+
+def test_safe_under_xdist(pytester: pytest.Pytester) -> None:
+    """Each worker has its own servers on ephemeral ports: nothing fixed, nothing shared."""
+    result = run(
+        pytester,
+        """
+@pytest.mark.parametrize("n", range(8))
+def test_parallel(aioreq_server, n):
+    aioreq_server.expect("GET", f"/n/{n}", times=1).respond(body=str(n))
+    assert get(aioreq_server.url_for(f"/n/{n}")).text == str(n)
+    assert len(aioreq_server.requests) == 1
+""",
+        "-n",
+        "2",
+    )
+    result.assert_outcomes(passed=8)

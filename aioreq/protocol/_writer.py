@@ -219,6 +219,11 @@ class BodyWriter:
         elif until_close:
             self._remaining = None
 
+    @property
+    def chunked(self) -> bool:
+        """Whether the body is sent with the chunked coding (and so can carry trailers)."""
+        return self._chunked
+
     def write(self, data: bytes) -> bytes:
         """The bytes to send for `data`.
 

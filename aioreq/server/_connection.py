@@ -617,7 +617,8 @@ class _Connection:
             async for data in body:
                 if data:
                     await stream.write_all(writer.write(data))
-            await stream.write_all(writer.end(_trailers(response)))
+            # Trailers travel only in the chunked coding; an HTTP/1.0 client gets none.
+            await stream.write_all(writer.end(_trailers(response) if writer.chunked else ()))
         except TransportError:
             await _close_iterable(body)
             raise

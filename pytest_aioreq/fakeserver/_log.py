@@ -37,10 +37,20 @@ class RecordedRequest:
     trailers: list[tuple[str, str]] = field(default_factory=list)
 
     def header(self, name: str, default: str | None = None) -> str | None:
-        """The value of the header `name` (case-insensitive; repeated lines joined by ", ")."""
+        """The value of the header `name` (case-insensitive), or `default`.
+
+        Repeated lines are joined with ", " (RFC 9110 §5.3), or "; " for Cookie (RFC 6265
+        §5.4); use `header_all` for the lines one by one.
+        """
+        values = self.header_all(name)
+        if not values:
+            return default
+        return ("; " if name.lower() == "cookie" else ", ").join(values)
+
+    def header_all(self, name: str) -> list[str]:
+        """Every line of the header `name` (case-insensitive), in order."""
         key = name.lower()
-        values = [value for item, value in self.headers if item.lower() == key]
-        return ", ".join(values) if values else default
+        return [value for item, value in self.headers if item.lower() == key]
 
     @property
     def text(self) -> str:

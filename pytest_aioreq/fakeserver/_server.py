@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import re
 import ssl as _ssl
 import threading
@@ -84,9 +85,22 @@ class FakeServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: Server | None = None
+        self._log_handler: logging.Handler | None = None
         self.strict = True
 
     # -- life -------------------------------------------------------------------------------------
+
+    def _record_server_error(self, record: logging.LogRecord) -> None:
+        with self._lock:
+            message = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                message += (
+                    ": "
+                    + "".join(
+                        traceback.format_exception_only(record.exc_info[0], record.exc_info[1])
+                    ).strip()
+                )
+            self._errors.append(f"the server could not answer as told: {message}")
 
     def start(self) -> FakeServer:
         """Start serving on a new thread; returns once the server accepts connections.
@@ -111,6 +125,10 @@ class FakeServer:
             raise started[0]
         self._loop = loop
         self._thread = thread
+        # What aioreq.server logs as an error on this server's thread (a response it could not
+        # send, a streamed body that failed) is a problem of the test, like a handler error.
+        self._log_handler = _ThreadErrors(thread.ident, self._record_server_error)
+        logging.getLogger("aioreq.server").addHandler(self._log_handler)
         return self
 
     def _run(
@@ -153,6 +171,9 @@ class FakeServer:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(_CALL_TIMEOUT)
         loop.close()
+        if self._log_handler is not None:
+            logging.getLogger("aioreq.server").removeHandler(self._log_handler)
+            self._log_handler = None
         self._loop = self._thread = None
 
     def __enter__(self) -> FakeServer:
@@ -417,3 +438,16 @@ class FakeServer:
     def __repr__(self) -> str:
         where = self.url if self._server is not None and self._thread is not None else "stopped"
         return f"<FakeServer {where}>"
+
+
+class _ThreadErrors(logging.Handler):
+    """Hands ERROR records logged on one thread to a callback."""
+
+    def __init__(self, thread: int | None, record: Callable[[logging.LogRecord], None]) -> None:
+        super().__init__(logging.ERROR)
+        self._thread = thread
+        self._record = record
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self._thread:
+            self._record(record)

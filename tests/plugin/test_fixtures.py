@@ -324,3 +324,17 @@ def test_parallel(aioreq_server, n):
         "2",
     )
     result.assert_outcomes(passed=8)
+
+
+def test_a_response_the_server_cannot_send_fails_the_test(pytester: pytest.Pytester) -> None:
+    """What aioreq.server refuses to send (a CR/LF in a field) is a problem of the test too."""
+    result = run(
+        pytester,
+        """
+def test_splitting(aioreq_server):
+    aioreq_server.expect("GET", "/x").respond(headers={"X-Bad": "a\\nInjected: 1"})
+    assert get(aioreq_server.url_for("/x")).status_code == 500
+""",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*the server could not answer as told: cannot send the response*"])

@@ -116,6 +116,24 @@ async def test_trailers_from_a_callable_see_the_whole_body(
     assert reply.trailers["X-Length"] == "11"
 
 
+async def test_trailers_are_dropped_for_an_http10_client(
+    start: StartServer, connect: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An HTTP/1.0 client knows no chunked coding, so a stream reaches it close-delimited, and
+    trailers, which only chunked can carry, are left out -- without an error."""
+
+    async def app(request: Request) -> Response:
+        return Response(body=pieces(b"one ", b"two"), trailers=[("X-Sum", "2")])
+
+    client = await connect(await start(app))
+    await client.send(http_request(version="1.0"))
+    reply = await client.read_response()
+    assert reply.body == b"one two"
+    assert "Transfer-Encoding" not in reply.headers
+    await client.assert_closed()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 async def test_streamed_body_with_content_length_is_not_chunked(
     start: StartServer, connect: Connect
 ) -> None:

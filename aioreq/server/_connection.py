@@ -153,6 +153,7 @@ class _Connection:
         "last_active",
         "local",
         "loop",
+        "number",
         "parser",
         "scheme",
         "served",
@@ -178,6 +179,8 @@ class _Connection:
         self.idle = True
         self.client = stream.peername
         self.local = stream.sockname
+        server.accepted += 1
+        self.number = server.accepted
         self.scheme = "https" if stream.ssl_object is not None else "http"
         self.loop = asyncio.get_running_loop()
         self.base_context = contextvars.copy_context()
@@ -296,7 +299,7 @@ class _Connection:
                 self._handoff(self._exchange(head))
                 return
             self.idle = False
-            request = Request._received(head, self.client, self.scheme, self.local)
+            request = Request._received(head, self.client, self.scheme, self.local, self.number)
             if len(events) > 2:
                 request._body = b"".join(events[1:-1])  # type: ignore[arg-type]
                 if end.trailers:
@@ -385,7 +388,7 @@ class _Connection:
 
     def _request(self, head: RequestHead) -> Request:
         self.idle = False
-        return Request._received(head, self.client, self.scheme, self.local)
+        return Request._received(head, self.client, self.scheme, self.local, self.number)
 
     async def _exchange(self, head: RequestHead) -> bool:
         """Serve one request whose body may still be arriving; True to keep the connection."""
@@ -642,8 +645,17 @@ class _Connection:
             if data:
                 await stream.write_all(data)
         else:
-            async for piece in data:
-                await stream.write_all(piece)
+            try:
+                async for piece in data:
+                    await stream.write_all(piece)
+            except TransportError:
+                await _close_iterable(data)
+                raise
+            except Exception:
+                logger.exception("the raw response failed while it was being sent")
+                await _close_iterable(data)
+                stream.abort()
+                return
         if response.reset:
             # Let what was written reach the kernel first: a reset drops unsent bytes.
             await stream.flush()

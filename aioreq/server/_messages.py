@@ -37,6 +37,8 @@ class Request:
     Attributes:
         client: the peer's address (host, port, ...), or None.
         server: the server's own address on this connection (host, port, ...), or None.
+        connection_id: which connection of the server it came on (1, 2, ... in the order the
+            server accepted them; requests on one kept-alive connection share it).
         scheme: "https" over TLS, else "http".
     """
 
@@ -50,6 +52,7 @@ class Request:
         "_query",
         "_trailers",
         "client",
+        "connection_id",
         "scheme",
         "server",
     )
@@ -75,11 +78,15 @@ class Request:
         )
         self._setup(head, client, scheme)
         self.server = None
+        self.connection_id = 0
 
     @classmethod
-    def _received(cls, head: RequestHead, client: Any, scheme: str, server: Any) -> Request:
+    def _received(
+        cls, head: RequestHead, client: Any, scheme: str, server: Any, connection_id: int
+    ) -> Request:
         """A request as the server parsed it: its text is decoded only when asked for."""
         request = cls.__new__(cls)  # _setup, written out: this runs for every request
+        request.connection_id = connection_id
         request._head = head
         request.client = client
         request.server = server

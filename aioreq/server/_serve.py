@@ -74,6 +74,8 @@ class Server(AsyncResource):
         self._closed = asyncio.Event()
         #: True once `close()` has begun (read on every request: a plain attribute).
         self.closing = False
+        #: How many connections the server has accepted.
+        self.accepted = 0
 
     async def _handle(self, stream: Stream) -> None:
         connection = _Connection(self, stream)

@@ -10,8 +10,9 @@ Example, outside pytest::
         server.check()  # raises if a request was unmatched or an expectation unmet
 """
 
+from . import faults
 from ._expect import Expectation, Handler, Reply
 from ._log import RecordedRequest
 from ._server import FakeServer
 
-__all__ = ["Expectation", "FakeServer", "Handler", "RecordedRequest", "Reply"]
+__all__ = ["Expectation", "FakeServer", "Handler", "RecordedRequest", "Reply", "faults"]

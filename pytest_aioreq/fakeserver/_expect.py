@@ -65,7 +65,7 @@ class Expectation:
         body: bytes | str = b"",
         json: Any = _MISSING,
         raw: bytes | None = None,
-        fault: Callable[[Response], RawResponse] | None = None,
+        fault: Callable[[Response], Reply] | None = None,
     ) -> Expectation:
         """Answer with this response.
 
@@ -79,17 +79,22 @@ class Expectation:
                 of the response (truncate, reset, drip...).
         """
         if raw is not None:
-            reply: Reply = RawResponse(raw)
-        else:
-            kwargs: dict[str, Any] = {"headers": headers}
-            if json is not _MISSING:
-                kwargs["json"] = json
-            else:
-                kwargs["body"] = body
-            reply = Response(status, **kwargs)
             if fault is not None:
-                reply = fault(reply)
-        self.handler = lambda _request: reply
+                raise ValueError("raw= bytes are sent as they are: a fault cannot apply to them")
+            raw_reply = RawResponse(raw)
+            self.handler = lambda _request: raw_reply
+            return self
+        kwargs: dict[str, Any] = {"headers": headers}
+        if json is not _MISSING:
+            kwargs["json"] = json
+        else:
+            kwargs["body"] = body
+        response = Response(status, **kwargs)
+        if fault is None:
+            self.handler = lambda _request: response
+        else:
+            # Applied per request: a fault may answer with a one-shot stream, or a fresh date.
+            self.handler = lambda _request: fault(response)
         return self
 
     def respond_with(self, handler: Handler) -> Expectation:

@@ -376,8 +376,9 @@ class FakeServer:
     async def _app(self, request: Request) -> Reply:
         body = await request.body()
         with self._lock:
+            # Numbered from 1 for each test, in the order the connections first sent a request.
             connection = self._connection_ids.setdefault(
-                request.client, len(self._connection_ids) + 1
+                request.connection_id, len(self._connection_ids) + 1
             )
         recorded = RecordedRequest(
             method=request.method,

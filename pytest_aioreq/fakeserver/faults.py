@@ -34,9 +34,9 @@ The catalogue:
 Faults do not compose (`delay` then `drip`, say): each one renders the response itself with
 `render()`; for a combination, build the `RawResponse` from `render()` yourself.
 
-A fault is applied once, when `respond()` is called, and its `RawResponse` is sent for every
-request the expectation answers: the timed faults (`stall`, `delay`, `drip`, `byte_by_byte`) send
-an async iterable that starts over on each request. The Date field is the time of `respond()`.
+`respond()` applies the fault anew to every request the expectation answers, so each gets its
+own stream and a current Date (the timed faults also send an async iterable that starts over
+when it is reused).
 
 Only responses with a bytes body can be rendered; a streamed body raises TypeError. A fault
 does not see the request: the answer to a HEAD request carries the body all the same.

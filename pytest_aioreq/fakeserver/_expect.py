@@ -64,6 +64,7 @@ class Expectation:
         headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
         body: bytes | str = b"",
         json: Any = _MISSING,
+        text: str | None = None,
         raw: bytes | None = None,
         fault: Callable[[Response], Reply] | None = None,
     ) -> Expectation:
@@ -73,7 +74,8 @@ class Expectation:
             status: the status code.
             headers: header fields (Content-Length, Date are added).
             body: the body (str is sent as UTF-8).
-            json: an object to send as JSON instead of `body`.
+            json: an object to send as JSON instead of `body` (Content-Type application/json).
+            text: text to send as UTF-8 instead of `body` (Content-Type text/plain).
             raw: bytes sent verbatim instead of a response; the connection closes after them.
             fault: a fault from `pytest_aioreq.fakeserver.faults` that mangles the delivery
                 of the response (truncate, reset, drip...).
@@ -87,6 +89,8 @@ class Expectation:
         kwargs: dict[str, Any] = {"headers": headers}
         if json is not _MISSING:
             kwargs["json"] = json
+        elif text is not None:
+            kwargs["text"] = text
         else:
             kwargs["body"] = body
         response = Response(status, **kwargs)

@@ -204,7 +204,12 @@ def header_lists(
     Returns:
         A strategy of field lists, in the shape of `aioreq.protocol.Fields`.
     """
-    return _field_list(min_size, max_size, names or _FIELD_NAMES, values or _FIELD_VALUES)
+    return _field_list(
+        min_size,
+        max_size,
+        _FIELD_NAMES if names is None else names,
+        _FIELD_VALUES if values is None else values,
+    )
 
 
 @st.composite

@@ -127,6 +127,9 @@ def _response(
         version = draw(_VERSIONS)
         if method == b"CONNECT" and switches and draw(st.booleans()):
             status = draw(_SUCCESS_STATUS)
+        elif method == b"CONNECT" and not switches and 200 <= status < 300:
+            # Any 2xx to CONNECT opens a tunnel: a refusal instead.
+            status = draw(st.sampled_from([403, 407, 502]))
     # RFC 9110 §9.3.6: "Any 2xx (Successful) response indicates that the sender (and all
     # inbound proxies) will switch to tunnel mode immediately after the response header section".
     switched = status == 101 or (method == b"CONNECT" and 200 <= status < 300)

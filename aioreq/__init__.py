@@ -5,6 +5,7 @@ connection and its pool, and the client. Every exception aioreq raises on purpos
 `AioreqError` (see `aioreq._exceptions` for the whole tree).
 """
 
+from ._config import Limits, Timeout
 from ._exceptions import (
     AioreqError,
     ConnectError,
@@ -26,28 +27,61 @@ from ._exceptions import (
     WriteError,
     WriteTimeout,
 )
-
-__version__ = "0.1.0.dev0"
+from ._headers import Headers
+from ._version import __version__
+from .client import (
+    Client,
+    InsecureRequestWarning,
+    Request,
+    Response,
+    StreamClient,
+    delete,
+    get,
+    get_requests,
+    head,
+    options,
+    patch,
+    post,
+    put,
+    request,
+)
 
 __all__ = [
     "AioreqError",
+    "Client",
     "ConnectError",
     "ConnectTimeout",
     "DecodingError",
     "HTTPStatusError",
+    "Headers",
     "IncompleteReadError",
+    "InsecureRequestWarning",
     "InvalidURL",
     "LimitOverrunError",
+    "Limits",
     "LocalProtocolError",
     "PoolTimeout",
     "ProtocolError",
     "ReadError",
     "ReadTimeout",
     "RemoteProtocolError",
+    "Request",
+    "Response",
+    "StreamClient",
+    "Timeout",
     "TimeoutError",
     "TooManyRedirects",
     "TransportError",
     "WriteError",
     "WriteTimeout",
     "__version__",
+    "delete",
+    "get",
+    "get_requests",
+    "head",
+    "options",
+    "patch",
+    "post",
+    "put",
+    "request",
 ]

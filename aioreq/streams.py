@@ -430,6 +430,16 @@ class Stream(AsyncResource):
         self._protocol._buf[:0] = data
 
     @property
+    def peer_closed(self) -> bool:
+        """True once the peer closed its side (or the connection was lost), read or not."""
+        return self._protocol._eof
+
+    @property
+    def buffered(self) -> int:
+        """How many received bytes wait unread."""
+        return len(self._protocol._buf)
+
+    @property
     def at_eof(self) -> bool:
         """True when the peer has closed and every received byte was read."""
         return self._protocol._eof and not self._protocol._buf

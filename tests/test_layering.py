@@ -16,8 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every module must fall under one of these names; a new layer is added here on purpose.
 RANKS = {
     "aioreq._exceptions": 0,
+    "aioreq._version": 0,
     "aioreq.protocol": 1,
     "aioreq._headers": 1,
+    "aioreq._config": 1,
     "aioreq.streams": 2,
     "aioreq.connection": 3,
     "aioreq.server": 3,

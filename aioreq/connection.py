@@ -1,0 +1,255 @@
+"""One HTTP/1.1 connection of the client: send a request, read its response, report reusability.
+
+`Connection` joins a `Stream` to a `ResponseParser`. It never decides policy (retries, redirects,
+pooling): it says what happened, precisely enough for the pool and the client to decide -- in
+particular whether any byte of the response arrived before a failure (a request that failed on
+a reused connection before that may be retried on a fresh one).
+
+The body of a small response usually arrives with its head, in the same read: then
+`read_body()` returns without waiting, and a whole exchange costs one write and one read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any
+
+from ._exceptions import LocalProtocolError
+from .protocol import (
+    BodyWriter,
+    EndOfMessage,
+    Event,
+    Fields,
+    ResponseHead,
+    ResponseParser,
+    encode_request_head,
+)
+from .streams import Stream
+
+__all__ = ["Connection", "Origin"]
+
+#: (scheme, host, port): what a connection is for.
+Origin = tuple[str, str, int]
+
+_READ_SIZE = 2**16
+_NO_EVENTS: list[Event] = []
+
+
+class Connection:
+    """A client connection to one origin, carrying one exchange at a time.
+
+    Attributes:
+        origin: the (scheme, host, port) it is connected to.
+        requests: how many requests it has carried (the current one included).
+        received: whether any byte of the current response has arrived.
+        idle_since: the event-loop time it was last released, for keep-alive expiry.
+        trailers: the trailer fields of the last chunked response.
+    """
+
+    __slots__ = (
+        "events",
+        "idle_since",
+        "index",
+        "origin",
+        "parser",
+        "received",
+        "requests",
+        "stream",
+        "trailers",
+    )
+
+    def __init__(self, stream: Stream, origin: Origin, **limits: Any) -> None:
+        self.stream = stream
+        self.origin = origin
+        self.parser = ResponseParser(**limits)
+        self.requests = 0
+        self.received = False
+        self.idle_since = 0.0
+        self.events: list[Event] = _NO_EVENTS
+        self.index = 0
+        self.trailers: Fields | tuple[()] = ()
+
+    # -- state ----------------------------------------------------------------------------------
+
+    @property
+    def reusable(self) -> bool:
+        """True when the last exchange ended cleanly and both sides keep the connection."""
+        stream = self.stream
+        return (
+            self.parser.complete
+            and self.parser.keep_alive
+            and not self.parser.switched
+            and not stream.peer_closed
+            and not stream.buffered
+            and not stream.is_closing
+        )
+
+    @property
+    def stale(self) -> bool:
+        """True when an idle connection can no longer be used: the server closed it or sent
+        something nobody asked for. Checked before each reuse."""
+        stream = self.stream
+        return stream.peer_closed or stream.is_closing or stream.buffered > 0
+
+    def close(self) -> None:
+        """Drop the connection at once (no graceful close: it is not to be reused)."""
+        self.stream.abort()
+
+    async def aclose(self) -> None:
+        """Close gracefully (flushing what was written)."""
+        await self.stream.aclose()
+
+    # -- one exchange ---------------------------------------------------------------------------
+
+    async def send(
+        self,
+        method: bytes,
+        target: bytes,
+        fields: Fields,
+        body: bytes | AsyncIterable[bytes] | None,
+        *,
+        read_timeout: float | None,
+        write_timeout: float | None,
+    ) -> ResponseHead:
+        """Send a request and read the head of its final response (1xx interim ones skipped).
+
+        `fields` must frame a body: Content-Length, or Transfer-Encoding: chunked for a stream
+        of unknown length.
+
+        Raises:
+            LocalProtocolError: the request cannot be sent safely, or its body does not match
+                its framing.
+            WriteError, WriteTimeout: sending failed.
+            ReadError, ReadTimeout, RemoteProtocolError: the response did not come, or came
+                malformed (`received` tells whether any byte of it arrived).
+        """
+        stream = self.stream
+        self.parser.start_response(method)
+        self.requests += 1
+        self.received = False
+        self.trailers = ()
+        head = encode_request_head(method, target, fields)
+        if body is None or isinstance(body, bytes):
+            await stream.write_all(head + body if body else head, timeout=write_timeout)
+        else:
+            await self._send_stream(head, fields, body, write_timeout)
+        return await self._read_head(read_timeout)
+
+    async def _send_stream(
+        self,
+        head: bytes,
+        fields: Fields,
+        body: AsyncIterable[bytes],
+        write_timeout: float | None,
+    ) -> None:
+        stream = self.stream
+        writer = BodyWriter(fields)
+        await stream.write_all(head, timeout=write_timeout)
+        async for piece in body:
+            if piece:
+                await stream.write_all(writer.write(bytes(piece)), timeout=write_timeout)
+        tail = writer.end()
+        if tail:
+            await stream.write_all(tail, timeout=write_timeout)
+
+    async def _read_head(self, read_timeout: float | None) -> ResponseHead:
+        stream = self.stream
+        parser = self.parser
+        while True:
+            events = self.events
+            index = self.index
+            while index < len(events):
+                event = events[index]
+                index += 1
+                if type(event) is ResponseHead:
+                    status = event.status_code
+                    if status >= 200 or status == 101:
+                        self.index = index
+                        return event
+            data = await stream.read_some(_READ_SIZE, timeout=read_timeout)
+            if data:
+                self.received = True
+                self.events = parser.feed(data)
+            else:
+                self.events = parser.feed_eof()  # raises: closed before the (final) head
+            self.index = 0
+
+    async def read_body(
+        self,
+        read_timeout: float | None,
+        max_size: int | None = None,
+        deadline: float | None = None,
+    ) -> bytes:
+        """The rest of the body, in one piece.
+
+        `read_timeout` bounds each wait for data; `deadline` (event-loop time) the whole body.
+
+        Raises:
+            ReadError, ReadTimeout, RemoteProtocolError: as for `send`.
+            LocalProtocolError: the body grew past `max_size`.
+        """
+        parts: list[bytes] = []
+        size = 0
+        stream = self.stream
+        parser = self.parser
+        while True:
+            events = self.events
+            index = self.index
+            while index < len(events):
+                event = events[index]
+                index += 1
+                if type(event) is bytes:
+                    parts.append(event)
+                    size += len(event)
+                    if max_size is not None and size > max_size:
+                        self.index = index
+                        raise LocalProtocolError(
+                            f"the response body exceeds the limit of {max_size} bytes"
+                        )
+                else:
+                    assert isinstance(event, EndOfMessage)
+                    self.trailers = event.trailers
+                    self.index = index
+                    self.events = _NO_EVENTS
+                    self.index = 0
+                    return parts[0] if len(parts) == 1 else b"".join(parts)
+            data = await stream.read_some(_READ_SIZE, timeout=_until(read_timeout, deadline))
+            self.events = parser.feed(data) if data else parser.feed_eof()
+            self.index = 0
+
+    async def body_chunks(
+        self, read_timeout: float | None, deadline: float | None = None
+    ) -> AsyncIterator[bytes]:
+        """The rest of the body, as it arrives (bounds as for `read_body`)."""
+        stream = self.stream
+        parser = self.parser
+        while True:
+            events = self.events
+            while self.index < len(events):
+                event = events[self.index]
+                self.index += 1
+                if type(event) is bytes:
+                    yield event
+                else:
+                    assert isinstance(event, EndOfMessage)
+                    self.trailers = event.trailers
+                    self.events = _NO_EVENTS
+                    self.index = 0
+                    return
+            data = await stream.read_some(_READ_SIZE, timeout=_until(read_timeout, deadline))
+            self.events = parser.feed(data) if data else parser.feed_eof()
+            self.index = 0
+
+    def __repr__(self) -> str:
+        scheme, host, port = self.origin
+        state = "reusable" if self.reusable else "busy or closing"
+        return f"<Connection {scheme}://{host}:{port} {state}, {self.requests} request(s)>"
+
+
+def _until(timeout: float | None, deadline: float | None) -> float | None:
+    """A read's timeout, cut to what is left before `deadline`."""
+    if deadline is None:
+        return timeout
+    left = max(0.0, deadline - asyncio.get_running_loop().time())
+    return left if timeout is None else min(timeout, left)

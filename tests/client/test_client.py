@@ -268,3 +268,24 @@ async def test_stream_client(aioreq_server: FakeServer) -> None:
     async with aioreq.StreamClient() as client:
         chunks = [c async for c in client.get(aioreq_server.url_for("/chunked?chunks=2&size=3"))]
     assert b"".join(chunks) == b"aaabbb"
+
+
+async def test_ssl_cert_file_is_honoured_with_trust_env(
+    aioreq_tls_server: FakeServer, aioreq_ca_bundle: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", aioreq_ca_bundle)
+    async with aioreq.Client() as client:
+        assert (await client.get(aioreq_tls_server.url_for("/status/204"))).status == 204
+    async with aioreq.Client(trust_env=False) as client:
+        with pytest.raises(aioreq.ConnectError):
+            await client.get(aioreq_tls_server.url_for("/status/204"))
+
+
+async def test_client_certificate(aioreq_mtls_server: FakeServer, aioreq_ca_bundle: str) -> None:
+    cert = aioreq_mtls_server.client_cert_file
+    assert cert is not None
+    async with aioreq.Client(verify=aioreq_ca_bundle, cert=cert) as client:
+        assert (await client.get(aioreq_mtls_server.url_for("/status/204"))).status == 204
+    async with aioreq.Client(verify=aioreq_ca_bundle) as client:
+        with pytest.raises((aioreq.ConnectError, aioreq.ReadError, aioreq.RemoteProtocolError)):
+            await client.get(aioreq_mtls_server.url_for("/status/204"))

@@ -160,6 +160,7 @@ class Client:
         self._trust_env = trust_env
         self._tls: _ssl.SSLContext | None = None
         self._pool = ConnectionPool(self._connect, limits)
+        self._urls: dict[str, URL] = {}
         self._closed = False
 
     # -- connections ----------------------------------------------------------------------------
@@ -196,17 +197,18 @@ class Client:
         files: Any = None,
     ) -> Request:
         """The `Request` that `request()` would send (to inspect or adjust, then `send()`)."""
-        merged_params = params
-        if self.params:
-            merged_params = _merge_params(self.params, params)
-        target = parse_url(url, base_url=self.base_url, params=merged_params)
+        target = self._url(url, params)
+        has_body = content is not None or data is not None or json is not None or files is not None
+        if not headers and not has_body and target.userinfo is None:
+            # The usual GET: the client's own fields, shared, not copied.
+            return Request(method.upper(), target, self.headers.raw)
         request_headers = self.headers.copy()
         if headers:
             for name, value in Headers(headers).multi_items():
                 request_headers[name] = value
         body: bytes | AsyncIterable[bytes] = b""
         length: int | None = 0
-        if content is not None or data is not None or json is not None or files is not None:
+        if has_body:
             encoded = encode_body(content=content, data=data, json=json, files=files)
             for field_name, field_value in encoded.headers:
                 key = field_name.decode("latin-1")
@@ -219,11 +221,24 @@ class Client:
             request_headers["Authorization"] = f"Basic {token}"
         return Request(method.upper(), target, request_headers, body, length=length)
 
+    def _url(self, url: str | URL, params: Any) -> URL:
+        """The parsed URL; a URL string without parameters is parsed once per client."""
+        if params is None and not self.params and isinstance(url, str):
+            parsed = self._urls.get(url)
+            if parsed is None:
+                parsed = parse_url(url, base_url=self.base_url)
+                if len(self._urls) >= 512:
+                    self._urls.clear()
+                self._urls[url] = parsed
+            return parsed
+        merged = _merge_params(self.params, params) if self.params else params
+        return parse_url(url, base_url=self.base_url, params=merged)
+
     @staticmethod
     def _wire_fields(request: Request) -> list[tuple[bytes, bytes]]:
         """The header fields on the wire: Host first, the request's, then the framing."""
         fields = [(b"Host", request.url.host_header)]
-        fields += request.headers.raw
+        fields += request.fields
         content = request.content
         if isinstance(content, bytes):
             if content or request.method.encode() in _EXPECTS_BODY:

@@ -34,23 +34,39 @@ class Request:
             sent twice).
     """
 
-    __slots__ = ("_fields", "content", "headers", "length", "method", "url")
+    __slots__ = ("_fields", "_headers", "content", "length", "method", "url")
 
     def __init__(
         self,
         method: str,
         url: URL,
-        headers: Headers,
+        fields: Fields | Headers,
         content: bytes | AsyncIterable[bytes] = b"",
         *,
         length: int | None = 0,
     ) -> None:
         self.method = method
         self.url = url
-        self.headers = headers
         self.content = content
         self.length = length
-        self._fields: Fields | None = None
+        if isinstance(fields, Headers):
+            self._headers: Headers | None = fields
+            self._fields = fields.raw
+        else:
+            self._headers = None
+            self._fields = fields  # shared with the client: never mutated
+
+    @property
+    def headers(self) -> Headers:
+        """The header fields the client sends (changes made here are sent)."""
+        if self._headers is None:
+            self._headers = Headers.from_raw(list(self._fields))
+        return self._headers
+
+    @property
+    def fields(self) -> Fields:
+        """The header fields as bytes, as they go on the wire (after Host)."""
+        return self._headers.raw if self._headers is not None else self._fields
 
     @property
     def replayable(self) -> bool:

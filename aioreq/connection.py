@@ -134,27 +134,7 @@ class Connection:
             await stream.write_all(head + body if body else head, timeout=write_timeout)
         else:
             await self._send_stream(head, fields, body, write_timeout)
-        return await self._read_head(read_timeout)
-
-    async def _send_stream(
-        self,
-        head: bytes,
-        fields: Fields,
-        body: AsyncIterable[bytes],
-        write_timeout: float | None,
-    ) -> None:
-        stream = self.stream
-        writer = BodyWriter(fields)
-        await stream.write_all(head, timeout=write_timeout)
-        async for piece in body:
-            if piece:
-                await stream.write_all(writer.write(bytes(piece)), timeout=write_timeout)
-        tail = writer.end()
-        if tail:
-            await stream.write_all(tail, timeout=write_timeout)
-
-    async def _read_head(self, read_timeout: float | None) -> ResponseHead:
-        stream = self.stream
+        # The final head; interim 1xx responses are passed over (RFC 9110 §15.2).
         parser = self.parser
         while True:
             events = self.events
@@ -174,6 +154,23 @@ class Connection:
             else:
                 self.events = parser.feed_eof()  # raises: closed before the (final) head
             self.index = 0
+
+    async def _send_stream(
+        self,
+        head: bytes,
+        fields: Fields,
+        body: AsyncIterable[bytes],
+        write_timeout: float | None,
+    ) -> None:
+        stream = self.stream
+        writer = BodyWriter(fields)
+        await stream.write_all(head, timeout=write_timeout)
+        async for piece in body:
+            if piece:
+                await stream.write_all(writer.write(bytes(piece)), timeout=write_timeout)
+        tail = writer.end()
+        if tail:
+            await stream.write_all(tail, timeout=write_timeout)
 
     async def read_body(
         self,

@@ -134,6 +134,12 @@ class ConnectionPool:
         elif not future.done():
             future.cancel()
 
+    def take_idle(self, origin: Origin) -> Connection | None:
+        """An idle connection to `origin` if one is ready, without waiting; else None."""
+        if self._closed:
+            return None
+        return self._take_idle(origin)
+
     def _take_idle(self, origin: Origin) -> Connection | None:
         idle = self._idle.get(origin)
         if not idle:
@@ -191,14 +197,19 @@ class ConnectionPool:
     def release(self, connection: Connection, *, reusable: bool) -> None:
         """Take a connection back after an exchange: kept if `reusable` and it can be."""
         if reusable and not self._closed and connection.reusable:
-            for waiter in self._waiters:
+            for waiter in self._waiters or ():
                 if waiter.origin == connection.origin and not waiter.future.done():
                     self._waiters.remove(waiter)
                     waiter.future.set_result(connection)
                     return
             connection.idle_since = asyncio.get_running_loop().time()
-            self._idle.setdefault(connection.origin, []).append(connection)
-            self._wake_for_other_origins()
+            idle = self._idle.get(connection.origin)
+            if idle is None:
+                self._idle[connection.origin] = [connection]
+            else:
+                idle.append(connection)
+            if self._waiters:
+                self._wake_for_other_origins()
             return
         self._discard(connection)
 

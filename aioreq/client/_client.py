@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime
 import functools
 import os
 import ssl as _ssl
@@ -397,22 +396,30 @@ class Client:
         fields = self._wire_fields(request)
         loop = asyncio.get_running_loop()
         started = loop.time()
+        if deadline is None:
+            read_timeout, write_timeout = phases.read, phases.write
+        else:
+            read_timeout = _within(phases.read, deadline, loop)
+            write_timeout = _within(phases.write, deadline, loop)
         fresh = False
         while True:
-            connection = await pool.acquire(
-                origin,
-                timeout=_within(phases.pool, deadline, loop),
-                connect_timeout=_within(phases.connect, deadline, loop),
-                fresh=fresh,
-            )
+            # An idle connection is taken without a coroutine; only a new one or a wait needs it.
+            connection = None if fresh else pool.take_idle(origin)
+            if connection is None:
+                connection = await pool.acquire(
+                    origin,
+                    timeout=_within(phases.pool, deadline, loop),
+                    connect_timeout=_within(phases.connect, deadline, loop),
+                    fresh=fresh,
+                )
             try:
                 head = await connection.send(
                     method,
                     url.target,
                     fields,
                     request.content,
-                    read_timeout=_within(phases.read, deadline, loop),
-                    write_timeout=_within(phases.write, deadline, loop),
+                    read_timeout=read_timeout,
+                    write_timeout=write_timeout,
                 )
             except (ReadError, WriteError, RemoteProtocolError):
                 pool.release(connection, reusable=False)
@@ -430,21 +437,17 @@ class Client:
                 pool.release(connection, reusable=False)
                 raise
             break
-        codings = [
-            value
-            for name, value in head.headers
-            if len(name) == 16 and name.lower() == b"content-encoding"
-        ]
-        # RFC 9110 §5.3: repeated lines of a list field are one list, joined with commas. A
-        # streamed body is decoded piece by piece, so no cap on the whole is needed there.
-        decoder = (
-            make_decoder(b", ".join(codings), max_size=None if stream else self.max_decoded_size)
-            if codings
-            else None
-        )
-        version = (
-            "HTTP/1.1" if head.http_version == b"1.1" else f"HTTP/{head.http_version.decode()}"
-        )
+        decoder = None
+        for name, _ in head.headers:
+            if len(name) == 16 and name.lower() == b"content-encoding":
+                # RFC 9110 §5.3: repeated lines of a list field are one list. A streamed body
+                # is decoded piece by piece, so no cap on the whole is needed there.
+                codings = b", ".join(
+                    v for n, v in head.headers if len(n) == 16 and n.lower() == b"content-encoding"
+                )
+                decoder = make_decoder(codings, max_size=None if stream else self.max_decoded_size)
+                break
+        version = "HTTP/1.1" if head.http_version == b"1.1" else "HTTP/1.0"
         if stream:
 
             def release(completed: bool) -> None:
@@ -462,7 +465,7 @@ class Client:
             response._stream = _body_and_trailers(connection, phases.read, deadline, response)
         else:
             try:
-                raw = await connection.read_body(phases.read, self.max_body_size, deadline)
+                raw = await connection.read_body(read_timeout, self.max_body_size, deadline)
             except BaseException:
                 pool.release(connection, reusable=False)
                 raise
@@ -475,7 +478,7 @@ class Client:
             response.num_bytes_downloaded = len(raw)
             if trailers:
                 response._set_trailers(trailers)
-        response.elapsed = datetime.timedelta(seconds=loop.time() - started)
+        response._elapsed = loop.time() - started
         return response
 
     # -- closing --------------------------------------------------------------------------------

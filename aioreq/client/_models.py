@@ -94,6 +94,7 @@ class Response:
     __slots__ = (
         "_body",
         "_decoder",
+        "_elapsed",
         "_encoding",
         "_fields",
         "_headers",
@@ -101,7 +102,6 @@ class Response:
         "_release",
         "_stream",
         "_trailers",
-        "elapsed",
         "history",
         "http_version",
         "num_bytes_downloaded",
@@ -131,7 +131,7 @@ class Response:
         self.request = request
         self.url = request.url
         self.history: list[Response] = []
-        self.elapsed = datetime.timedelta(0)
+        self._elapsed = 0.0
         self._body = body
         self._stream = stream
         self._release = release
@@ -141,6 +141,11 @@ class Response:
         self.num_bytes_downloaded = len(body) if body is not None else 0
 
     # -- head -----------------------------------------------------------------------------------
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        """The time from sending the request to having the head (and the body, once read)."""
+        return datetime.timedelta(seconds=self._elapsed)
 
     @property
     def status_message(self) -> str:

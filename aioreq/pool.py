@@ -182,7 +182,10 @@ class ConnectionPool:
         if oldest is None:
             return False
         self._idle[oldest.origin].remove(oldest)
-        self._discard(oldest)
+        oldest.close()
+        # The slot passes straight to the caller: no waiter is woken for it (that would count
+        # it twice, and re-enter the waiter loop that may be running).
+        self._uncount(oldest.origin)
         return True
 
     async def _open(self, origin: Origin, connect_timeout: float | None) -> Connection:
@@ -218,18 +221,23 @@ class ConnectionPool:
         self._free(connection.origin)
 
     def _free(self, origin: Origin) -> None:
-        """A slot of `origin` is free: count it, then let a waiter have it."""
+        """A slot of `origin` is free: uncount it, then let a waiter have it."""
+        self._uncount(origin)
+        self._wake_for_other_origins()
+
+    def _uncount(self, origin: Origin) -> None:
         self._count -= 1
         left = self._per_origin.get(origin, 1) - 1
         if left:
             self._per_origin[origin] = left
         else:
             self._per_origin.pop(origin, None)
-        self._wake_for_other_origins()
 
     def _wake_for_other_origins(self) -> None:
         """Give slots to waiters that can now open a connection of their own."""
         for waiter in list(self._waiters):
+            if waiter not in self._waiters:
+                continue
             if waiter.future.done():
                 self._waiters.remove(waiter)
                 continue
@@ -248,13 +256,8 @@ class ConnectionPool:
             if not waiter.future.done():
                 waiter.future.cancel()
         self._waiters.clear()
-        self._count -= len(idle)
         for connection in idle:
-            left = self._per_origin.get(connection.origin, 1) - 1
-            if left:
-                self._per_origin[connection.origin] = left
-            else:
-                self._per_origin.pop(connection.origin, None)
+            self._uncount(connection.origin)
         if idle:
             await asyncio.gather(*(c.aclose() for c in idle), return_exceptions=True)
 

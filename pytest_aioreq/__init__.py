@@ -10,6 +10,7 @@ from .fakeserver import Expectation, FakeServer, RecordedRequest
 from .plugin import (
     aioreq_ca,
     aioreq_ca_bundle,
+    aioreq_client,
     aioreq_mtls_server,
     aioreq_mtls_server_session,
     aioreq_server,
@@ -35,6 +36,7 @@ __all__ = [
     "RecordedRequest",
     "aioreq_ca",
     "aioreq_ca_bundle",
+    "aioreq_client",
     "aioreq_mtls_server",
     "aioreq_mtls_server_session",
     "aioreq_server",

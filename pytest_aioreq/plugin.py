@@ -19,12 +19,14 @@ import shutil
 import socket
 import ssl
 import tempfile
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+import aioreq
 from aioreq.server import ServerLimits
+from aioreq.streams import create_ssl_context
 
 from .fakeserver import FakeServer
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "aioreq_ca",
     "aioreq_ca_bundle",
+    "aioreq_client",
     "aioreq_mtls_server",
     "aioreq_mtls_server_session",
     "aioreq_server",
@@ -277,6 +280,36 @@ def aioreq_tls_server_wrong_host(
     """A fake HTTPS server whose certificate (from `aioreq_ca`, valid) names only
     "wrong.example": a client that checks host names must refuse it."""
     yield from _per_test(aioreq_tls_server_wrong_host_session, aioreq_server_strict)
+
+
+# -- the client ----------------------------------------------------------------------------------
+
+
+async def _client(aioreq_ca: trustme.CA) -> AsyncIterator[aioreq.Client]:
+    """An `aioreq.Client` that trusts `aioreq_ca` (and nothing else): it talks to
+    `aioreq_server` and `aioreq_tls_server` alike. Closed after the test."""
+    context = create_ssl_context(verify=False)
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    aioreq_ca.configure_trust(context)
+    async with aioreq.Client(verify=context) as client:
+        yield client
+
+
+def _client_needs_pytest_asyncio() -> None:
+    """An `aioreq.Client` trusting `aioreq_ca` (needs pytest-asyncio)."""
+    pytest.fail("aioreq_client needs pytest-asyncio: pip install 'aioreq[pytest]'")
+
+
+# pytest-asyncio comes with the plugin's extra; without it the plugin still loads (it is
+# auto-loaded wherever aioreq is installed), and only this fixture says what is missing.
+aioreq_client: Any
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover
+    aioreq_client = pytest.fixture(_client_needs_pytest_asyncio, name="aioreq_client")
+else:
+    aioreq_client = pytest_asyncio.fixture(_client, name="aioreq_client")
 
 
 def _ipv6_loopback() -> bool:

@@ -338,3 +338,18 @@ def test_splitting(aioreq_server):
     )
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*the server could not answer as told: cannot send the response*"])
+
+
+def test_aioreq_client_talks_to_both_servers(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+@pytest.mark.asyncio
+async def test_client(aioreq_client, aioreq_server, aioreq_tls_server):
+    aioreq_server.expect("GET", "/plain").respond(text="plain")
+    aioreq_tls_server.expect("GET", "/secure").respond(text="secure")
+    assert (await aioreq_client.get(aioreq_server.url_for("/plain"))).text == "plain"
+    assert (await aioreq_client.get(aioreq_tls_server.url_for("/secure"))).text == "secure"
+""",
+    )
+    result.assert_outcomes(passed=1)

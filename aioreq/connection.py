@@ -32,7 +32,9 @@ __all__ = ["Connection", "Origin"]
 #: (scheme, host, port): what a connection is for.
 Origin = tuple[str, str, int]
 
-_READ_SIZE = 2**16
+# Reads are taken whole up to this size: asyncio's transports read up to 256 KiB at a time,
+# and a smaller cap would cut (and copy) each of them.
+_READ_SIZE = 2**20
 _NO_EVENTS: list[Event] = []
 
 

@@ -61,6 +61,9 @@ DEFAULT_LIMIT = 2**16
 _HIGH_WATER = 2**18
 _LOW_WATER = _HIGH_WATER // 4
 
+# Event loops whose create_connection takes no happy_eyeballs_delay (uvloop).
+_NO_HAPPY_EYEBALLS: set[type] = set()
+
 # How long `aclose()` lets buffered output (and a TLS close_notify) drain before it aborts.
 _CLOSE_TIMEOUT = 5.0
 
@@ -784,16 +787,25 @@ async def open_tcp_stream(
     loop = asyncio.get_running_loop()
     context = _client_context(ssl)
 
-    def opener() -> Awaitable[tuple[asyncio.BaseTransport, asyncio.BaseProtocol]]:
-        return loop.create_connection(
-            functools.partial(_Protocol, loop),
-            host,
-            port,
-            ssl=context,
-            server_hostname=(server_hostname or host) if context is not None else None,
-            local_addr=local_address,
-            happy_eyeballs_delay=happy_eyeballs_delay,
-        )
+    options: dict[str, Any] = {
+        "ssl": context,
+        "server_hostname": (server_hostname or host) if context is not None else None,
+        "local_addr": local_address,
+    }
+    if happy_eyeballs_delay is not None and type(loop) not in _NO_HAPPY_EYEBALLS:
+        options["happy_eyeballs_delay"] = happy_eyeballs_delay
+
+    async def opener() -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
+        factory = functools.partial(_Protocol, loop)
+        try:
+            return await loop.create_connection(factory, host, port, **options)
+        except TypeError as exc:
+            # uvloop's create_connection has no happy_eyeballs_delay: without it, then.
+            if "happy_eyeballs_delay" not in str(exc):
+                raise
+            _NO_HAPPY_EYEBALLS.add(type(loop))
+            options.pop("happy_eyeballs_delay", None)
+            return await loop.create_connection(factory, host, port, **options)
 
     where = _where(host, port)
     return await _connect(opener, where, host, port, connect_timeout)

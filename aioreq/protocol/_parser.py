@@ -428,10 +428,14 @@ class _Parser:
             return -1
         if eol - pos > self.max_chunk_line_size:
             raise self._chunk_line_too_long()
-        match = _rules.chunk_line_re.fullmatch(data, pos, eol)
-        if match is None:
-            raise _bad_chunk_line(data[pos:eol])
-        digits = match.group(1)
+        digits = data[pos:eol]
+        # The usual line is hex digits alone: checked by stripping them (nothing must remain),
+        # which costs less than the regex that extensions and whitespace need.
+        if not digits or digits.strip(b"0123456789abcdefABCDEF"):
+            match = _rules.chunk_line_re.fullmatch(data, pos, eol)
+            if match is None:
+                raise _bad_chunk_line(data[pos:eol])
+            digits = match.group(1)
         if len(digits) > 16 and len(digits.lstrip(b"0")) > 16:
             raise RemoteProtocolError(f"chunk size {show(digits)} is too large", status_hint=413)
         size = int(digits, 16)

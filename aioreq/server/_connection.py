@@ -59,7 +59,7 @@ __all__: list[str] = []
 
 logger = logging.getLogger("aioreq.server")
 
-_READ_SIZE = 2**16
+_READ_SIZE = 2**20  # whole transport reads, never cut and copied
 # An unread request body up to this size is read and dropped to keep the connection.
 _DRAIN_LIMIT = 2**16
 _DRAIN_TIMEOUT = 1.0

@@ -90,8 +90,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import gc
 import http.client
 import importlib.util
@@ -101,7 +99,6 @@ import platform
 import resource
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,10 +106,10 @@ import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import IO, Any, TypeVar
 
 from _client_peers import RawFloor, RssWatch, Urllib3Peer, make_async_peer
+from _common import _median, _no_nan, _parent_death_signal, _version, source_state
 
 HOST = "127.0.0.1"
 MIB = 1 << 20
@@ -548,20 +545,6 @@ def run_main(spec_text: str) -> int:
 # -- the server process, from this side ----------------------------------------------------------
 
 
-def _parent_death_signal() -> Callable[[], None]:
-    """In a child: ask Linux to SIGTERM it if this process dies without stopping it."""
-    libc_name = ctypes.util.find_library("c")
-    if not sys.platform.startswith("linux") or libc_name is None:
-        return lambda: None
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    pr_set_pdeathsig = 1
-
-    def arm() -> None:
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-    return arm
-
-
 ARM_PARENT_DEATH = _parent_death_signal()
 
 
@@ -772,10 +755,6 @@ class Cell:
         return self._per(lambda run: run.sys_s)
 
 
-def _median(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
 def summary(cell: Cell) -> dict[str, Any]:
     rates = cell.rates()
     growth = [float(run.rss_growth) for run in cell.runs if run.rss_growth is not None]
@@ -922,34 +901,6 @@ def measure(
 
 
 # -- reporting -----------------------------------------------------------------------------------
-
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def source_state() -> str | None:
-    """The commit of the checkout this script is in, and whether aioreq/ has uncommitted edits."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        head = subprocess.run(
-            ["git", "-C", root, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", root, "status", "--porcelain", "--", "aioreq"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return f"commit {head}" + (", aioreq/ with uncommitted changes" if dirty else "")
 
 
 def machine() -> dict[str, Any]:
@@ -1291,17 +1242,6 @@ def json_report(
         "results": results,
         "targets": targets(cells, loops),
     }
-
-
-def _no_nan(value: Any) -> Any:
-    """The report with NaN (no figure) as null, so that the JSON is strict."""
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, dict):
-        return {key: _no_nan(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_no_nan(item) for item in value]
-    return value
 
 
 # -- main ----------------------------------------------------------------------------------------

@@ -55,9 +55,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from itertools import repeat
 from typing import Any
+
+from _common import _version
 
 CLOCK = time.process_time_ns
 CLOCK_NAME = "time.process_time_ns (CPU time of this process)"
@@ -381,13 +382,6 @@ def measure(entries: list[Entry], *, rounds: int, target_ns: int) -> None:
 
 
 # -- reporting -----------------------------------------------------------------------------------
-
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def machine() -> dict[str, Any]:

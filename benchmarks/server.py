@@ -53,8 +53,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import http.client
 import importlib.util
 import json
@@ -65,15 +63,15 @@ import resource
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import IO, Any
+
+from _common import _median, _no_nan, _parent_death_signal, _version, source_state
 
 HOST = "127.0.0.1"
 BODY = b"Hello, World!"
@@ -259,20 +257,6 @@ def free_port() -> int:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _parent_death_signal() -> Callable[[], None]:
-    """In a child: ask Linux to SIGTERM it if this process dies without stopping it."""
-    libc_name = ctypes.util.find_library("c")
-    if not sys.platform.startswith("linux") or libc_name is None:
-        return lambda: None
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    pr_set_pdeathsig = 1
-
-    def arm() -> None:
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-    return arm
 
 
 ARM_PARENT_DEATH = _parent_death_signal()
@@ -597,34 +581,6 @@ def measure(
 # -- reporting -----------------------------------------------------------------------------------
 
 
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def source_state() -> str | None:
-    """The commit of the checkout this script is in, and whether aioreq/ has uncommitted edits."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        head = subprocess.run(
-            ["git", "-C", root, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", root, "status", "--porcelain", "--", "aioreq"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return f"commit {head}" + (", aioreq/ with uncommitted changes" if dirty else "")
-
-
 def machine(wrk: str) -> dict[str, Any]:
     cpu = platform.processor()
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
@@ -643,10 +599,6 @@ def machine(wrk: str) -> dict[str, Any]:
         "versions": versions,
         "source": source_state(),
     }
-
-
-def _median(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else float("nan")
 
 
 def summary(contender: Contender) -> dict[str, Any]:
@@ -845,17 +797,6 @@ def json_report(
         "notes": notes,
         "loops": loops,
     }
-
-
-def _no_nan(value: Any) -> Any:
-    """The report with NaN (no figure) as null, so that the JSON is strict."""
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, dict):
-        return {key: _no_nan(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_no_nan(item) for item in value]
-    return value
 
 
 # -- main ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ library it measures. The methods are what the scenarios call:
   is the number of the task calling it (only the raw floor, which has no pool, uses it).
 * ``download(url, watch)``: stream the body of `url` with the library's streaming API, reading
   it chunk by chunk without keeping it; returns the bytes and the chunks received.
-  `watch.seen(total)` is called when the running total crosses `watch.mark`, to sample the RSS.
+  `watch.took(chunk)` counts each chunk, and samples the RSS when the total crosses `watch.mark`.
 * ``close()``.
 
 urllib3 is synchronous: its adapter has the same methods without ``async``.
@@ -43,12 +43,21 @@ class RssWatch:
         self.samples = 0
         self.mark = step
         self.maxrss_before = _maxrss()
+        self.total = 0
+        self.chunks = 0
 
     def rss(self) -> int:
         """The resident set size now, in bytes (the lifetime peak where /proc is missing)."""
         if self._fd is None:
             return _maxrss()
         return int(os.pread(self._fd, 128, 0).split()[1]) * self._page
+
+    def took(self, chunk: bytes) -> None:
+        """Count one chunk of the download, sampling the RSS at each `step`."""
+        self.total += len(chunk)
+        self.chunks += 1
+        if self.total >= self.mark:
+            self.seen(self.total)
 
     def seen(self, total: int) -> None:
         """Called with the bytes received so far once they reach `mark`."""
@@ -101,16 +110,12 @@ class AioreqPeer:
         return len(response.body)
 
     async def download(self, url: str, watch: RssWatch) -> tuple[int, int]:
-        total = chunks = 0
         async with self.client.stream("GET", url) as response:
             if response.status != 200:
                 raise RuntimeError(f"status {response.status}")
             async for chunk in response.iter_raw():
-                total += len(chunk)
-                chunks += 1
-                if total >= watch.mark:
-                    watch.seen(total)
-        return total, chunks
+                watch.took(chunk)
+        return watch.total, watch.chunks
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -141,16 +146,12 @@ class AiohttpPeer:
             return len(await response.read())
 
     async def download(self, url: str, watch: RssWatch) -> tuple[int, int]:
-        total = chunks = 0
         async with self.session.get(url) as response:
             if response.status != 200:
                 raise RuntimeError(f"status {response.status}")
             async for chunk in response.content.iter_chunked(STREAM_CHUNK):
-                total += len(chunk)
-                chunks += 1
-                if total >= watch.mark:
-                    watch.seen(total)
-        return total, chunks
+                watch.took(chunk)
+        return watch.total, watch.chunks
 
     async def close(self) -> None:
         await self.session.close()
@@ -184,16 +185,12 @@ class HttpxPeer:
         return len(response.content)
 
     async def download(self, url: str, watch: RssWatch) -> tuple[int, int]:
-        total = chunks = 0
         async with self.client.stream("GET", url) as response:
             if response.status_code != 200:
                 raise RuntimeError(f"status {response.status_code}")
             async for chunk in response.aiter_raw():
-                total += len(chunk)
-                chunks += 1
-                if total >= watch.mark:
-                    watch.seen(total)
-        return total, chunks
+                watch.took(chunk)
+        return watch.total, watch.chunks
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -229,16 +226,12 @@ class AiosonicPeer:
         return len(await response.content())
 
     async def download(self, url: str, watch: RssWatch) -> tuple[int, int]:
-        total = chunks = 0
         async with self.client.stream("GET", url) as response:
             if response.status_code != 200:
                 raise RuntimeError(f"status {response.status_code}")
             async for chunk in response.read_chunks():
-                total += len(chunk)
-                chunks += 1
-                if total >= watch.mark:
-                    watch.seen(total)
-        return total, chunks
+                watch.took(chunk)
+        return watch.total, watch.chunks
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -445,19 +438,15 @@ class Urllib3Peer:
         return response.status, response.data
 
     def download(self, url: str, watch: RssWatch) -> tuple[int, int]:
-        total = chunks = 0
         response = self.pool.request("GET", urlsplit(url).path, preload_content=False)
         try:
             if response.status != 200:
                 raise RuntimeError(f"status {response.status}")
             for chunk in response.stream(STREAM_CHUNK):
-                total += len(chunk)
-                chunks += 1
-                if total >= watch.mark:
-                    watch.seen(total)
+                watch.took(chunk)
         finally:
             response.release_conn()
-        return total, chunks
+        return watch.total, watch.chunks
 
     def close(self) -> None:
         self.pool.close()

@@ -77,22 +77,26 @@ def _default_context() -> _ssl.SSLContext:
     return create_ssl_context(cafile=certifi.where())
 
 
-def create_ssl_context(*, cafile: str | None = None, verify: bool = True) -> _ssl.SSLContext:
+def create_ssl_context(
+    *, cafile: str | None = None, capath: str | None = None, verify: bool = True
+) -> _ssl.SSLContext:
     """Make a client-side TLS context that speaks HTTP/1.1.
 
     Args:
-        cafile: the CA bundle to trust; `None` means certifi's (what `ssl=True` uses).
+        cafile: the CA bundle to trust; with neither it nor `capath`, certifi's (what
+            `ssl=True` uses).
+        capath: a directory of CA certificates to trust (OpenSSL's hashed layout).
         verify: check the server's certificate and host name. Turning this off makes TLS
             worthless against an active attacker; it exists for tests and private networks.
 
     Returns:
         A fresh `ssl.SSLContext` with ALPN set to `http/1.1` and TLS 1.2 as the oldest version.
     """
-    if cafile is None and verify:
+    if cafile is None and capath is None and verify:
         import certifi
 
         cafile = certifi.where()
-    context = _ssl.create_default_context(cafile=cafile)
+    context = _ssl.create_default_context(cafile=cafile, capath=capath)
     context.minimum_version = _ssl.TLSVersion.TLSv1_2
     context.set_alpn_protocols(["http/1.1"])
     if not verify:

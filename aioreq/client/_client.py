@@ -53,12 +53,7 @@ class InsecureRequestWarning(UserWarning):
 
 
 def _new_verifying_context(cafile: str | None, capath: str | None) -> _ssl.SSLContext:
-    if cafile is None and capath is None:
-        return create_ssl_context()  # certifi's bundle
-    context = _ssl.create_default_context(cafile=cafile, capath=capath)
-    context.minimum_version = _ssl.TLSVersion.TLSv1_2
-    context.set_alpn_protocols(["http/1.1"])
-    return context
+    return create_ssl_context(cafile=cafile, capath=capath)  # neither: certifi's bundle
 
 
 #: The verifying TLS context for a CA bundle, made once per process and shared by every client

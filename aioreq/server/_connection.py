@@ -27,7 +27,7 @@ import contextvars
 import logging
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Generator
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any, cast
 
@@ -50,7 +50,7 @@ from ..protocol import (
     reason_phrase,
 )
 from ..streams import Stream
-from ._messages import RawResponse, Request, Response
+from ._messages import RawResponse, Request, Response, _fields
 
 if TYPE_CHECKING:
     from ._serve import Server
@@ -199,7 +199,7 @@ class _Connection:
                 waiter = self.waiter = loop.create_future()
                 stream.set_receiver(self._on_data)
                 if not waiter.done() and self.parser.complete:
-                    self._process_safely(self._next_events)
+                    self._next_request()
                 action = await waiter
                 if action is None:
                     return
@@ -271,12 +271,10 @@ class _Connection:
             return
         self._process(events)
 
-    def _next_events(self) -> list[Event]:
-        return self.parser.next_request()
-
-    def _process_safely(self, get_events: Callable[[], list[Event]]) -> None:
+    def _next_request(self) -> None:
+        """Go on to the next request, serving what of it has already arrived (pipelined)."""
         try:
-            events = get_events()
+            events = self.parser.next_request()
         except RemoteProtocolError as exc:
             self._handoff(self._refuse_action(exc))
             return
@@ -720,13 +718,7 @@ def _trailers(response: Response) -> list[tuple[bytes, bytes]]:
     trailers = response.trailers
     if trailers is None:
         return []
-    if callable(trailers):
-        trailers = trailers()
-    return [
-        (name if isinstance(name, bytes) else name.encode("ascii"),
-         value if isinstance(value, bytes) else value.encode("utf-8"))
-        for name, value in trailers
-    ]  # fmt: skip
+    return _fields(trailers() if callable(trailers) else trailers)
 
 
 async def _close_iterable(body: Any) -> None:

@@ -209,7 +209,6 @@ class Connection:
                 else:
                     assert isinstance(event, EndOfMessage)
                     self.trailers = event.trailers
-                    self.index = index
                     self.events = _NO_EVENTS
                     self.index = 0
                     return parts[0] if len(parts) == 1 else b"".join(parts)

@@ -200,7 +200,7 @@ class ConnectionPool:
     def release(self, connection: Connection, *, reusable: bool) -> None:
         """Take a connection back after an exchange: kept if `reusable` and it can be."""
         if reusable and not self._closed and connection.reusable:
-            for waiter in self._waiters or ():
+            for waiter in self._waiters:
                 if waiter.origin == connection.origin and not waiter.future.done():
                     self._waiters.remove(waiter)
                     waiter.future.set_result(connection)

@@ -45,6 +45,7 @@ __all__ = [
     "Stream",
     "StreamServer",
     "create_ssl_context",
+    "default_ssl_context",
     "open_tcp_stream",
     "open_unix_stream",
     "start_tcp_server",
@@ -71,10 +72,10 @@ Handler = Callable[["Stream"], Awaitable[None]]
 
 
 @functools.cache
-def _default_context() -> _ssl.SSLContext:
-    import certifi
-
-    return create_ssl_context(cafile=certifi.where())
+def default_ssl_context() -> _ssl.SSLContext:
+    """The verifying TLS context on certifi's CA bundle, made once per process and shared
+    (what `ssl=True` means). Shared: make your own with `create_ssl_context()` to change it."""
+    return create_ssl_context()
 
 
 def create_ssl_context(
@@ -109,7 +110,7 @@ def _client_context(ssl: _ssl.SSLContext | bool | None) -> _ssl.SSLContext | Non
     if ssl is None or ssl is False:
         return None
     if ssl is True:
-        return _default_context()
+        return default_ssl_context()
     return ssl
 
 

@@ -31,7 +31,7 @@ from .._headers import Headers, HeadersLike
 from .._version import __version__
 from ..connection import Connection, Origin
 from ..pool import ConnectionPool
-from ..streams import create_ssl_context, open_tcp_stream
+from ..streams import create_ssl_context, default_ssl_context, open_tcp_stream
 from ._bodies import encode_body
 from ._decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECODED_SIZE, make_decoder
 from ._models import Request, Response
@@ -52,13 +52,13 @@ class InsecureRequestWarning(UserWarning):
     """A client was made with `verify=False`: its HTTPS is not protected from tampering."""
 
 
-def _new_verifying_context(cafile: str | None, capath: str | None) -> _ssl.SSLContext:
-    return create_ssl_context(cafile=cafile, capath=capath)  # neither: certifi's bundle
-
-
-#: The verifying TLS context for a CA bundle, made once per process and shared by every client
-#: (loading a CA bundle costs milliseconds; httpx pays it per client).
-_verifying_context = functools.lru_cache(maxsize=8)(_new_verifying_context)
+@functools.lru_cache(maxsize=8)
+def _verifying_context(cafile: str | None, capath: str | None) -> _ssl.SSLContext:
+    """The verifying TLS context for a CA bundle, made once per process and shared by every
+    client (loading a CA bundle costs milliseconds; httpx pays it per client)."""
+    if cafile is None and capath is None:
+        return default_ssl_context()  # certifi's, shared with aioreq.streams
+    return create_ssl_context(cafile=cafile, capath=capath)
 
 
 def _ssl_context(
@@ -83,10 +83,12 @@ def _ssl_context(
             capath = os.environ.get("SSL_CERT_DIR") or None
         else:
             cafile = capath = None
-        # A client certificate makes the context this client's own: never load it into the
+        # A client certificate makes the context this client's own: never load it into a
         # shared one.
-        make = _new_verifying_context if cert is not None else _verifying_context
-        context = make(cafile, capath)
+        if cert is None:
+            context = _verifying_context(cafile, capath)
+        else:
+            context = create_ssl_context(cafile=cafile, capath=capath)
     if cert is not None:
         certfile, keyfile = (cert, None) if isinstance(cert, str) else cert
         context.load_cert_chain(certfile, keyfile)

@@ -3,9 +3,11 @@ so this sibling module is importable as `_common`)."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
+import platform
 import signal
 import statistics
 import subprocess
@@ -70,3 +72,35 @@ def _no_nan(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_no_nan(item) for item in value]
     return value
+
+
+def machine(versions: dict[str, str | None], *, source: bool = True) -> dict[str, Any]:
+    """What the figures were measured on: Python, platform, CPU model, package versions, and
+    (with `source`) the commit of this checkout."""
+    cpu = platform.processor()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.partition(":")[2].strip()
+                break
+    found: dict[str, Any] = {
+        "python": f"{platform.python_implementation()} {sys.version}",
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "versions": versions,
+    }
+    if source:
+        found["source"] = source_state()
+    return found
+
+
+def print_machine(info: dict[str, Any]) -> None:
+    """The python, machine, packages (and source) lines that head every report."""
+    print(f"python    {info['python'].splitlines()[0]}")
+    print(f"machine   {info['platform']}, {info['cpu']}, {info['cpu_count']} CPUs")
+    versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
+    print(f"packages  {versions}")
+    if info.get("source"):
+        print(f"source    {info['source']}")

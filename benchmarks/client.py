@@ -95,7 +95,6 @@ import http.client
 import importlib.util
 import json
 import os
-import platform
 import resource
 import signal
 import socket
@@ -109,7 +108,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar
 
 from _client_peers import RawFloor, RssWatch, Urllib3Peer, make_async_peer
-from _common import _median, _no_nan, _parent_death_signal, _version, source_state
+from _common import _median, _no_nan, _parent_death_signal, _version, machine, print_machine
 
 HOST = "127.0.0.1"
 MIB = 1 << 20
@@ -903,23 +902,9 @@ def measure(
 # -- reporting -----------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
+def machine_info() -> dict[str, Any]:
     packages = ("aioreq", "aiohttp", "httpx", "httpcore", "aiosonic", "urllib3", "uvloop")
-    return {
-        "python": f"{platform.python_implementation()} {sys.version}",
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "versions": {package: _version(package) for package in packages},
-        "source": source_state(),
-    }
+    return machine({package: _version(package) for package in packages})
 
 
 def cpu_ticks(cpu: int) -> dict[str, int]:
@@ -1051,12 +1036,7 @@ def print_report(
     pinning: str,
 ) -> None:
     print("HTTP/1.1 client: aioreq beside aiohttp, httpx, aiosonic, urllib3 and a raw floor")
-    print(f"python    {info['python'].splitlines()[0]}")
-    print(f"machine   {info['platform']}, {info['cpu']}, {info['cpu_count']} CPUs")
-    versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
-    print(f"packages  {versions}")
-    if info["source"]:
-        print(f"source    {info['source']}")
+    print_machine(info)
     print(f"pinning   {pinning}")
     plural = "s" if rounds != 1 else ""
     print(
@@ -1345,7 +1325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             cells.extend(Cell(client, loop, scenario) for loop in loops)
 
-    info = machine()
+    info = machine_info()
     load = background_load()
     if load is not None:
         notes.append(load)

@@ -49,7 +49,6 @@ import contextlib
 import gc
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -58,7 +57,7 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
 
-from _common import _version
+from _common import _version, machine, print_machine
 
 CLOCK = time.process_time_ns
 CLOCK_NAME = "time.process_time_ns (CPU time of this process)"
@@ -384,25 +383,9 @@ def measure(entries: list[Entry], *, rounds: int, target_ns: int) -> None:
 # -- reporting -----------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    versions = {
-        package: _version(package)
-        for package in ("aioreq", "h11", "httptools", "aiohttp", "multidict")
-    }
-    return {
-        "python": f"{platform.python_implementation()} {sys.version}",
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "versions": versions,
-    }
+def machine_info() -> dict[str, Any]:
+    packages = ("aioreq", "h11", "httptools", "aiohttp", "multidict")
+    return machine({package: _version(package) for package in packages}, source=False)
 
 
 def ratio_text(ratio: float) -> str:
@@ -421,10 +404,7 @@ def print_report(
     target_ns: int,
 ) -> None:
     print("HTTP/1.1 response parsing: aioreq beside its peers")
-    print(f"python    {info['python'].splitlines()[0]}")
-    print(f"machine   {info['platform']}, {info['cpu']}, {info['cpu_count']} CPUs")
-    versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
-    print(f"packages  {versions}")
+    print_machine(info)
     print(f"clock     {CLOCK_NAME}, {PINNED[0] if PINNED else 'not pinned'}")
     plural = "s" if rounds != 1 else ""
     print(f"method    {rounds} interleaved round{plural}, the order rotating; each a batch of N")
@@ -582,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if problem is not None:
                     notes.append(f"{entry.label} [{entry.scenario}] FAILED after timing: {problem}")
 
-    info = machine()
+    info = machine_info()
     if args.json:
         report = json_report(info, tables, sends, notes, rounds=rounds, target_ns=target_ns)
         print(json.dumps(report, indent=2))

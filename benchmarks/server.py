@@ -57,7 +57,6 @@ import http.client
 import importlib.util
 import json
 import os
-import platform
 import re
 import resource
 import shutil
@@ -71,7 +70,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from _common import _median, _no_nan, _parent_death_signal, _version, source_state
+from _common import _median, _no_nan, _parent_death_signal, _version, machine, print_machine
 
 HOST = "127.0.0.1"
 BODY = b"Hello, World!"
@@ -581,24 +580,10 @@ def measure(
 # -- reporting -----------------------------------------------------------------------------------
 
 
-def machine(wrk: str) -> dict[str, Any]:
-    cpu = platform.processor()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
+def machine_info(wrk: str) -> dict[str, Any]:
     versions = {package: _version(package) for package in ("aioreq", "aiohttp", "uvloop")}
     versions["wrk"] = wrk_version(wrk)
-    return {
-        "python": f"{platform.python_implementation()} {sys.version}",
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "versions": versions,
-        "source": source_state(),
-    }
+    return machine(versions)
 
 
 def summary(contender: Contender) -> dict[str, Any]:
@@ -647,12 +632,7 @@ def print_report(
     pinning: str,
 ) -> None:
     print("HTTP/1.1 server throughput: aioreq.server beside aiohttp.web, loaded by wrk")
-    print(f"python    {info['python'].splitlines()[0]}")
-    print(f"machine   {info['platform']}, {info['cpu']}, {info['cpu_count']} CPUs")
-    versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
-    print(f"packages  {versions}")
-    if info["source"]:
-        print(f"source    {info['source']}")
+    print_machine(info)
     print(f"pinning   {pinning}")
     plural = "s" if rounds != 1 else ""
     print(
@@ -875,7 +855,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("nothing to measure: " + "; ".join(notes), file=sys.stderr)
         return 1
 
-    info = machine(wrk)  # before the servers import aioreq: the source state they run
+    info = machine_info(wrk)  # before the servers import aioreq: the source state they run
     load = background_load()
     if load is not None:
         notes.append(load)

@@ -11,7 +11,7 @@ The body of a small response usually arrives with its head, in the same read: th
 
 from __future__ import annotations
 
-import asyncio
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
@@ -23,7 +23,6 @@ from .protocol import (
     Fields,
     ResponseHead,
     ResponseParser,
-    encode_request_head,
 )
 from .streams import Stream
 
@@ -45,7 +44,7 @@ class Connection:
         origin: the (scheme, host, port) it is connected to.
         requests: how many requests it has carried (the current one included).
         received: whether any byte of the current response has arrived.
-        idle_since: the event-loop time it was last released, for keep-alive expiry.
+        idle_since: the `time.monotonic()` it was last released, for keep-alive expiry.
         trailers: the trailer fields of the last chunked response.
     """
 
@@ -107,8 +106,8 @@ class Connection:
     async def send(
         self,
         method: bytes,
-        target: bytes,
-        fields: Fields,
+        head: bytes,
+        fields: Fields | None,
         body: bytes | AsyncIterable[bytes] | None,
         *,
         read_timeout: float | None,
@@ -116,8 +115,9 @@ class Connection:
     ) -> ResponseHead:
         """Send a request and read the head of its final response (1xx interim ones skipped).
 
-        `fields` must frame a body: Content-Length, or Transfer-Encoding: chunked for a stream
-        of unknown length.
+        `head` is the request's head as `encode_request_head` makes it from `fields`, which
+        must frame a body: Content-Length, or Transfer-Encoding: chunked for a stream of
+        unknown length (the fields are needed only for a stream).
 
         Raises:
             LocalProtocolError: the request cannot be sent safely, or its body does not match
@@ -131,10 +131,13 @@ class Connection:
         self.requests += 1
         self.received = False
         self.trailers = ()
-        head = encode_request_head(method, target, fields)
         if body is None or isinstance(body, bytes):
-            await stream.write_all(head + body if body else head, timeout=write_timeout)
+            stream.write_nowait(head + body if body else head)
+            if stream.write_paused:
+                await stream.drain(timeout=write_timeout)
         else:
+            if fields is None:
+                raise TypeError("a streamed body needs the fields that frame it")
             await self._send_stream(head, fields, body, write_timeout)
         # The final head; interim 1xx responses are passed over (RFC 9110 §15.2).
         parser = self.parser
@@ -174,6 +177,29 @@ class Connection:
         if tail:
             await stream.write_all(tail, timeout=write_timeout)
 
+    def take_body(self, max_size: int | None = None) -> bytes | None:
+        """The whole body if it has arrived (with the head, for most small responses), taken
+        without waiting; else None, and `read_body` reads it."""
+        events = self.events
+        index = self.index
+        left = len(events) - index
+        if left == 2:
+            body, end = events[index], events[index + 1]
+        elif left == 1:
+            body, end = b"", events[index]
+        else:
+            return None
+        if (
+            type(end) is not EndOfMessage
+            or type(body) is not bytes
+            or (max_size is not None and len(body) > max_size)
+        ):
+            return None
+        self.trailers = end.trailers
+        self.events = _NO_EVENTS
+        self.index = 0
+        return body
+
     async def read_body(
         self,
         read_timeout: float | None,
@@ -182,7 +208,7 @@ class Connection:
     ) -> bytes:
         """The rest of the body, in one piece.
 
-        `read_timeout` bounds each wait for data; `deadline` (event-loop time) the whole body.
+        `read_timeout` bounds each wait for data; `deadline` (`time.monotonic()`) the whole body.
 
         Raises:
             ReadError, ReadTimeout, RemoteProtocolError: as for `send`.
@@ -249,5 +275,5 @@ def _until(timeout: float | None, deadline: float | None) -> float | None:
     """A read's timeout, cut to what is left before `deadline`."""
     if deadline is None:
         return timeout
-    left = max(0.0, deadline - asyncio.get_running_loop().time())
+    left = max(0.0, deadline - time.monotonic())
     return left if timeout is None else min(timeout, left)

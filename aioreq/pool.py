@@ -14,6 +14,7 @@ the pool next looks at them.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
@@ -22,6 +23,9 @@ from ._exceptions import PoolTimeout
 from .connection import Connection, Origin
 
 __all__ = ["ConnectionPool"]
+
+# Keep-alive expiry is on the monotonic clock (the event loop's, without asking the loop for it).
+_now = time.monotonic
 
 #: Opens a connection to an origin within a connect timeout (the client supplies TLS).
 Connector = Callable[[Origin, "float | None"], Awaitable[Connection]]
@@ -145,7 +149,7 @@ class ConnectionPool:
         if not idle:
             return None
         expiry = self._limits.keepalive_expiry
-        now = asyncio.get_running_loop().time() if expiry is not None else 0.0
+        now = _now() if expiry is not None else 0.0
         while idle:
             connection = idle.pop()  # the most recently used: the least likely to be stale
             if connection.stale or (expiry is not None and now - connection.idle_since > expiry):
@@ -205,7 +209,7 @@ class ConnectionPool:
                     self._waiters.remove(waiter)
                     waiter.future.set_result(connection)
                     return
-            connection.idle_since = asyncio.get_running_loop().time()
+            connection.idle_since = _now()
             idle = self._idle.get(connection.origin)
             if idle is None:
                 self._idle[connection.origin] = [connection]

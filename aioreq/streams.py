@@ -65,6 +65,10 @@ _LOW_WATER = _HIGH_WATER // 4
 # Event loops whose create_connection takes no happy_eyeballs_delay (uvloop).
 _NO_HAPPY_EYEBALLS: set[type] = set()
 
+# A read's deadline timer that fires this close to the deadline counts as on time (the event
+# loop runs timers up to its clock resolution early).
+_TIMER_SLACK = 0.001
+
 # How long `aclose()` lets buffered output (and a TLS close_notify) drain before it aborts.
 _CLOSE_TIMEOUT = 5.0
 
@@ -144,6 +148,7 @@ class _Protocol(asyncio.Protocol):
     __slots__ = (
         "_buf",
         "_closed",
+        "_deadline",
         "_drain_waiters",
         "_eof",
         "_exc",
@@ -152,6 +157,8 @@ class _Protocol(asyncio.Protocol):
         "_reader",
         "_receiver",
         "_stream",
+        "_timer",
+        "_timer_at",
         "_transport",
         "_write_paused",
         "on_connect",
@@ -170,6 +177,10 @@ class _Protocol(asyncio.Protocol):
         self._closed: asyncio.Future[None] = loop.create_future()
         self._stream: Stream | None = None
         self._receiver: Callable[[bytes], None] | None = None
+        # The read timeout is a deadline checked by one lazily re-armed timer (see `_arm`).
+        self._deadline: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         # Set by the server: called with the new stream once the connection is made.
         self.on_connect: Callable[[Stream], None] | None = None
 
@@ -221,6 +232,9 @@ class _Protocol(asyncio.Protocol):
         if self._receiver is not None and not already:
             self._receiver(b"")
         self._wake_writers()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if not self._closed.done():
             self._closed.set_result(None)
 
@@ -238,6 +252,37 @@ class _Protocol(asyncio.Protocol):
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)
+
+    def _arm(self, timeout: float) -> None:
+        """Give the waiting reader `timeout` seconds.
+
+        A timer per read (call_later, then cancel) costs more than the rest of a small read. So
+        the deadline is a number, and one timer per connection is armed for it only when none
+        is armed for an earlier time; when a timer fires early (its read ended and a later one
+        began), it re-arms itself for the current deadline. A run of reads with the same
+        timeout creates a timer once per timeout period, not once per read.
+        """
+        loop = self._loop
+        deadline = loop.time() + timeout
+        self._deadline = deadline
+        timer = self._timer
+        if timer is None or self._timer_at > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._timer = loop.call_at(deadline, self._on_deadline)
+            self._timer_at = deadline
+
+    def _on_deadline(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        reader = self._reader
+        if deadline is None or reader is None:
+            return
+        if deadline - self._loop.time() > _TIMER_SLACK:
+            self._timer = self._loop.call_at(deadline, self._on_deadline)
+            self._timer_at = deadline
+        elif not reader.done():
+            reader.set_exception(_Expired())
 
     def _wake_reader(self) -> None:
         reader = self._reader
@@ -469,7 +514,10 @@ class Stream(AsyncResource):
             self._transport.resume_reading()
         waiter: asyncio.Future[bytes | None] = self._loop.create_future()
         protocol._reader = waiter
-        handle = None if timeout is None else self._loop.call_later(timeout, _on_timeout, waiter)
+        if timeout is None:
+            protocol._deadline = None
+        else:
+            protocol._arm(timeout)
         try:
             return await waiter
         except _Expired:
@@ -482,8 +530,6 @@ class Stream(AsyncResource):
                     protocol._buf[:0] = data
             raise
         finally:
-            if handle is not None:
-                handle.cancel()
             if protocol._reader is waiter:
                 protocol._reader = None
 

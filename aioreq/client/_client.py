@@ -11,11 +11,11 @@ non-idempotent method" only when it knows the semantics are idempotent -- so oth
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import functools
 import os
 import ssl as _ssl
+import time
 import warnings
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import Any
@@ -31,6 +31,7 @@ from .._headers import Headers, HeadersLike
 from .._version import __version__
 from ..connection import Connection, Origin
 from ..pool import ConnectionPool
+from ..protocol import Fields, encode_request_head
 from ..streams import create_ssl_context, default_ssl_context, open_tcp_stream
 from ._bodies import encode_body
 from ._decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECODED_SIZE, make_decoder
@@ -44,6 +45,7 @@ _EXPECTS_BODY = frozenset((b"POST", b"PUT", b"PATCH"))
 _REDIRECTS = frozenset((301, 302, 303, 307, 308))
 _USE_CLIENT: Any = object()
 _USER_AGENT = f"aioreq/{__version__}".encode()
+_now = time.monotonic
 #: connect 10 s, read 30 s, write 30 s, pool 10 s, no total.
 DEFAULT_TIMEOUT = Timeout()
 
@@ -157,6 +159,7 @@ class Client:
         self._tls: _ssl.SSLContext | None = None
         self._pool = ConnectionPool(self._connect, limits)
         self._urls: dict[str, URL] = {}
+        self._plans: dict[tuple[str, str], _Plan] = {}
         self._closed = False
 
     # -- connections ----------------------------------------------------------------------------
@@ -217,6 +220,20 @@ class Client:
             request_headers["Authorization"] = f"Basic {token}"
         return Request(method.upper(), target, request_headers, body, length=length)
 
+    def _plan(self, method: str, url: str) -> _Plan:
+        """The plan of a request with no options of its own, made once per client (and again
+        when the client's headers change)."""
+        request = self.build_request(method, url)
+        head = encode_request_head(
+            request.method.encode("ascii"), request.url.target, self._wire_fields(request)
+        )
+        plan = _Plan(request.method, request.url, request.fields, head)
+        plans = self._plans
+        if len(plans) >= 512:
+            plans.clear()
+        plans[method, url] = plan
+        return plan
+
     def _url(self, url: str | URL, params: Any) -> URL:
         """The parsed URL; a URL string without parameters is parsed once per client."""
         if params is None and not self.params and isinstance(url, str):
@@ -272,6 +289,26 @@ class Client:
             DecodingError: the body could not be content-decoded.
             TooManyRedirects: more redirects than `max_redirects`.
         """
+        if (
+            params is None
+            and headers is None
+            and content is None
+            and data is None
+            and json is None
+            and files is None
+            and type(url) is str
+            and not self.params
+        ):
+            # The common case, a request with no options of its own: its head is made once.
+            plan = self._plans.get((method, url))
+            if plan is None or plan.fields is not self.headers.raw:
+                plan = self._plan(method, url)
+            return await self.send(
+                Request(plan.method, plan.url, plan.fields),
+                timeout=timeout,
+                follow_redirects=follow_redirects,
+                _head=plan.head,
+            )
         built = self.build_request(
             method,
             url,
@@ -328,17 +365,20 @@ class Client:
         stream: bool = False,
         timeout: TimeoutTypes = _USE_CLIENT,
         follow_redirects: bool = _USE_CLIENT,
+        _head: bytes | None = None,
     ) -> Response:
         """Send a built request (see `build_request`), following redirects if asked."""
         if self._closed:
             raise RuntimeError("the client is closed")
         phases = self.timeout if timeout is _USE_CLIENT else Timeout.of(timeout)
         follow = self.follow_redirects if follow_redirects is _USE_CLIENT else follow_redirects
-        loop = asyncio.get_running_loop()
-        deadline = None if phases.total is None else loop.time() + phases.total
+        # Deadlines are on the monotonic clock (loop.time() is the same clock, and costs more
+        # to reach: asyncio.get_running_loop() makes a getpid() system call).
+        deadline = None if phases.total is None else _now() + phases.total
         history: list[Response] = []
         while True:
-            response = await self._send_once(request, phases, deadline, stream)
+            response = await self._send_once(request, phases, deadline, stream, _head)
+            _head = None
             if not follow or response.status not in _REDIRECTS:
                 break
             location = response.headers.get("location")
@@ -384,20 +424,28 @@ class Client:
         return Request(method, url, headers, content, length=length)
 
     async def _send_once(
-        self, request: Request, phases: Timeout, deadline: float | None, stream: bool
+        self,
+        request: Request,
+        phases: Timeout,
+        deadline: float | None,
+        stream: bool,
+        head_bytes: bytes | None,
     ) -> Response:
         pool = self._pool
         url = request.url
         origin = url.origin
         method = request.method.encode("ascii")
-        fields = self._wire_fields(request)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        content = request.content
+        fields: Fields | None = None
+        if head_bytes is None or not isinstance(content, bytes):
+            fields = self._wire_fields(request)
+            head_bytes = encode_request_head(method, url.target, fields)
+        started = _now()
         if deadline is None:
             read_timeout, write_timeout = phases.read, phases.write
         else:
-            read_timeout = _within(phases.read, deadline, loop)
-            write_timeout = _within(phases.write, deadline, loop)
+            read_timeout = _within(phases.read, deadline)
+            write_timeout = _within(phases.write, deadline)
         fresh = False
         while True:
             # An idle connection is taken without a coroutine; only a new one or a wait needs it.
@@ -405,16 +453,16 @@ class Client:
             if connection is None:
                 connection = await pool.acquire(
                     origin,
-                    timeout=_within(phases.pool, deadline, loop),
-                    connect_timeout=_within(phases.connect, deadline, loop),
+                    timeout=_within(phases.pool, deadline),
+                    connect_timeout=_within(phases.connect, deadline),
                     fresh=fresh,
                 )
             try:
                 head = await connection.send(
                     method,
-                    url.target,
+                    head_bytes,
                     fields,
-                    request.content,
+                    content,
                     read_timeout=read_timeout,
                     write_timeout=write_timeout,
                 )
@@ -461,11 +509,13 @@ class Client:
             )
             response._stream = _body_and_trailers(connection, phases.read, deadline, response)
         else:
-            try:
-                raw = await connection.read_body(read_timeout, self.max_body_size, deadline)
-            except BaseException:
-                pool.release(connection, reusable=False)
-                raise
+            raw = connection.take_body(self.max_body_size)
+            if raw is None:
+                try:
+                    raw = await connection.read_body(read_timeout, self.max_body_size, deadline)
+                except BaseException:
+                    pool.release(connection, reusable=False)
+                    raise
             trailers = connection.trailers
             pool.release(connection, reusable=True)
             body = raw if decoder is None else decoder.decode(raw) + decoder.flush()
@@ -475,7 +525,7 @@ class Client:
             response.num_bytes_downloaded = len(raw)
             if trailers:
                 response._set_trailers(trailers)
-        response._elapsed = loop.time() - started
+        response._elapsed = _now() - started
         return response
 
     # -- closing --------------------------------------------------------------------------------
@@ -503,6 +553,18 @@ async def _body_and_trailers(
     response._set_trailers(connection.trailers)
 
 
+class _Plan:
+    """A request with no options of its own, prepared: its URL, fields, and head on the wire."""
+
+    __slots__ = ("fields", "head", "method", "url")
+
+    def __init__(self, method: str, url: URL, fields: Fields, head: bytes) -> None:
+        self.method = method
+        self.url = url
+        self.fields = fields
+        self.head = head
+
+
 class _StreamContext:
     """What `Client.stream()` returns: `async with` it to get the response."""
 
@@ -527,13 +589,11 @@ class _StreamContext:
             await self._response.aclose()
 
 
-def _within(
-    phase: float | None, deadline: float | None, loop: asyncio.AbstractEventLoop
-) -> float | None:
+def _within(phase: float | None, deadline: float | None) -> float | None:
     """The seconds a phase may take: its own timeout, cut to what the total deadline leaves."""
     if deadline is None:
         return phase
-    left = max(0.0, deadline - loop.time())
+    left = max(0.0, deadline - _now())
     return left if phase is None else min(phase, left)
 
 

@@ -49,12 +49,12 @@ class Request:
         self.url = url
         self.content = content
         self.length = length
-        if isinstance(fields, Headers):
-            self._headers: Headers | None = fields
-            self._fields = fields.raw
-        else:
-            self._headers = None
+        if isinstance(fields, list):  # not isinstance(fields, Headers): an ABC check is slow
+            self._headers: Headers | None = None
             self._fields = fields  # shared with the client: never mutated
+        else:
+            self._headers = fields
+            self._fields = fields.raw
 
     @property
     def headers(self) -> Headers:

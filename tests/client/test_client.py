@@ -52,6 +52,25 @@ async def test_post_bodies(aioreq_server: FakeServer) -> None:
     assert ["Transfer-Encoding", "chunked"] in streamed["headers"]
 
 
+async def test_a_request_without_options_follows_changes_to_the_clients_headers(
+    aioreq_server: FakeServer,
+) -> None:
+    # A request with no options of its own has its head prepared once per client: a change of
+    # the client's headers (or of a response's request) must still be seen.
+    url = aioreq_server.url_for("/status/204")
+    async with aioreq.Client() as client:
+        first = await client.get(url)
+        first.request.headers["X-Only-Here"] = "1"
+        await client.get(url)
+        client.headers["X-Team"] = "core"
+        await client.get(url)
+        await client.request("get", url)  # the method is upper-cased, as with options
+    sent = aioreq_server.requests
+    assert [r.header("x-team") for r in sent] == [None, None, "core", "core"]
+    assert [r.header("x-only-here") for r in sent] == [None] * 4
+    assert [r.method for r in sent] == ["GET"] * 4
+
+
 async def test_keep_alive_reuses_one_connection(aioreq_server: FakeServer) -> None:
     async with aioreq.Client() as client:
         for _ in range(5):

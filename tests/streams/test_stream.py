@@ -138,6 +138,55 @@ async def test_read_some_timeout_raises_read_timeout_a_builtin_timeout_error(
     assert await conn.stream.read_some(timeout=1) == b"after"
 
 
+# The read timeout is one lazily re-armed timer per connection, not one per read: these pin that
+# each read still gets exactly its own timeout, whatever the reads before it asked for.
+
+
+async def test_a_shorter_timeout_after_a_longer_one_expires_on_time(conn: Connection) -> None:
+    await conn.peer.send(b"first")
+    assert await conn.stream.read_some(timeout=30) == b"first"  # arms a timer for 30 s
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    with pytest.raises(ReadTimeout):
+        await conn.stream.read_some(timeout=0.05)
+    assert 0.04 <= loop.time() - start < 1
+
+
+async def test_a_timer_left_by_an_earlier_read_does_not_cut_a_later_one_short(
+    conn: Connection,
+) -> None:
+    # The first read arms a timer for 0.1 s and ends at once; the second, begun right after,
+    # has 0.4 s. When the first timer fires it must re-arm for the second read's deadline.
+    await conn.peer.send(b"first")
+    assert await conn.stream.read_some(timeout=0.1) == b"first"
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    with pytest.raises(ReadTimeout):
+        await conn.stream.read_some(timeout=0.4)
+    assert loop.time() - start >= 0.38
+
+
+async def test_a_read_without_timeout_is_not_ended_by_an_earlier_reads_timer(
+    conn: Connection,
+) -> None:
+    await conn.peer.send(b"first")
+    assert await conn.stream.read_some(timeout=0.05) == b"first"
+    reading = asyncio.ensure_future(conn.stream.read_some())
+    await asyncio.sleep(0.15)  # past the first read's deadline
+    assert not reading.done()
+    await conn.peer.send(b"late")
+    assert await reading == b"late"
+
+
+async def test_each_of_many_reads_gets_its_full_timeout(conn: Connection) -> None:
+    # Reads that each wait a little, under one timeout shorter than their sum.
+    for _ in range(6):
+        waiting = asyncio.ensure_future(conn.stream.read_some(timeout=0.15))
+        await asyncio.sleep(0.05)
+        await conn.peer.send(b"x")
+        assert await waiting == b"x"
+
+
 async def test_read_some_after_the_peer_resets_raises_read_error(conn: Connection) -> None:
     conn.peer.reset()
     with pytest.raises(ReadError, match="reset") as info:

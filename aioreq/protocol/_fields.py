@@ -225,6 +225,8 @@ def transfer_codings(value: bytes, *, request: bool) -> int:
         RemoteProtocolError: chunked is missing, repeated or not last (400), or another coding is
             named (501; aioreq implements no transfer coding but chunked).
     """
+    if value == b"chunked":  # nearly every message
+        return CHUNKED
     codings = list_items(value)
     if codings == [b"chunked"]:
         return CHUNKED

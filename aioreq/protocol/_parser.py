@@ -349,7 +349,7 @@ class _Parser:
                 self._remaining = 0
                 self._state = _CHUNK_CRLF
             elif state == _CHUNK_SIZE:
-                pos = self._read_chunk_size(data, pos, end)
+                pos = self._read_chunk_size(data, pos, end, events)
                 if pos < 0:
                     return
             elif state == _CHUNK_CRLF:
@@ -412,7 +412,22 @@ class _Parser:
         self._finish(data, pos, end)
         return -1
 
-    def _read_chunk_size(self, data: bytes, pos: int, end: int) -> int:
+    def _read_chunk_size(self, data: bytes, pos: int, end: int, events: list[Event]) -> int:
+        # Whole chunks (size line, data and CRLF all in this read) are taken here in a loop,
+        # without a turn of the state loop per part.
+        while True:
+            pos = self._read_one_chunk_size(data, pos, end)
+            if pos < 0 or self._state != _CHUNK_DATA:
+                return pos
+            stop = pos + self._remaining
+            if stop + 2 > end or data[stop] != 0x0D or data[stop + 1] != 0x0A:
+                return pos  # a part of it is still to come (or it is broken: _CHUNK_CRLF says)
+            events.append(data[pos:stop])
+            self._remaining = 0
+            self._state = _CHUNK_SIZE
+            pos = stop + 2
+
+    def _read_one_chunk_size(self, data: bytes, pos: int, end: int) -> int:
         eol = data.find(b"\r\n", pos, end)
         if eol < 0:
             if pos == end:

@@ -18,7 +18,7 @@ import ssl as _ssl
 import time
 import warnings
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._config import Limits, Timeout, TimeoutTypes
 from .._exceptions import (
@@ -34,9 +34,13 @@ from ..pool import ConnectionPool
 from ..protocol import Fields, encode_request_head
 from ..streams import create_ssl_context, default_ssl_context, open_tcp_stream
 from ._bodies import encode_body
+from ._cookies import CookiesLike, cookie_header, make_jar, store_cookies
 from ._decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECODED_SIZE, make_decoder
 from ._models import Request, Response
 from ._urls import URL, parse_url
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
 
 __all__ = ["Client", "InsecureRequestWarning"]
 
@@ -107,6 +111,8 @@ class Client:
         base_url: prefix of relative request URLs.
         headers: header fields sent with every request.
         params: query parameters added to every request.
+        cookies: cookies sent to every host (a mapping), or a `http.cookiejar.CookieJar` to use
+            as the client's jar.
         timeout: a `Timeout`, a number of seconds for every phase, or None for no deadline.
         limits: connection limits and keep-alive expiry.
         verify: True to check certificates against certifi's CA bundle (or `SSL_CERT_FILE` /
@@ -126,6 +132,7 @@ class Client:
         base_url: str | URL | None = None,
         headers: HeadersLike | None = None,
         params: Any = None,
+        cookies: CookiesLike | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         limits: Limits | None = None,
         verify: bool | str | _ssl.SSLContext = True,
@@ -148,6 +155,7 @@ class Client:
             for name, value in Headers(headers).multi_items():
                 self.headers[name] = value
         self.params = params
+        self._jar = None if cookies is None else make_jar(cookies)
         self.timeout = Timeout.of(timeout)
         self.follow_redirects = follow_redirects
         self.max_redirects = max_redirects
@@ -161,6 +169,30 @@ class Client:
         self._urls: dict[str, URL] = {}
         self._plans: dict[tuple[str, str], _Plan] = {}
         self._closed = False
+
+    @property
+    def cookies(self) -> CookieJar:
+        """The client's cookie jar (an `http.cookiejar.CookieJar`): every response's Set-Cookie
+        goes in, and each request carries the cookies the jar's rules (RFC 6265: domain, path,
+        Secure, expiry) give its URL -- redirects included."""
+        if self._jar is None:
+            self._jar = make_jar()
+        return self._jar
+
+    @cookies.setter
+    def cookies(self, cookies: CookiesLike) -> None:
+        self._jar = make_jar(cookies)
+
+    def _with_cookies(self, request: Request, jar: CookieJar) -> Request:
+        """The request with the jar's Cookie field for its URL (unless it has its own)."""
+        if "cookie" in request.headers:
+            return request
+        value = cookie_header(jar, request.url)
+        if value is None:
+            return request
+        headers = request.headers.copy()
+        headers["Cookie"] = value
+        return Request(request.method, request.url, headers, request.content, length=request.length)
 
     # -- connections ----------------------------------------------------------------------------
 
@@ -377,7 +409,13 @@ class Client:
         deadline = None if phases.total is None else _now() + phases.total
         history: list[Response] = []
         while True:
-            response = await self._send_once(request, phases, deadline, stream, _head)
+            sent = request
+            jar = self._jar  # (made by the first response that sets a cookie)
+            if jar is not None and len(jar):
+                sent = self._with_cookies(request, jar)
+                if sent is not request:
+                    _head = None
+            response = await self._send_once(sent, phases, deadline, stream, _head)
             _head = None
             if not follow or response.status not in _REDIRECTS:
                 break
@@ -483,15 +521,22 @@ class Client:
                 raise
             break
         decoder = None
+        coded = set_cookie = False
         for name, _ in head.headers:
-            if len(name) == 16 and name.lower() == b"content-encoding":
-                # RFC 9110 §5.3: repeated lines of a list field are one list. A streamed body
-                # is decoded piece by piece, so no cap on the whole is needed there.
-                codings = b", ".join(
-                    v for n, v in head.headers if len(n) == 16 and n.lower() == b"content-encoding"
-                )
-                decoder = make_decoder(codings, max_size=None if stream else self.max_decoded_size)
-                break
+            size = len(name)
+            if size == 16:
+                coded = coded or name.lower() == b"content-encoding"
+            elif size == 10:
+                set_cookie = set_cookie or name.lower() == b"set-cookie"
+        if coded:
+            # RFC 9110 §5.3: repeated lines of a list field are one list. A streamed body is
+            # decoded piece by piece, so no cap on the whole is needed there.
+            codings = b", ".join(
+                v for n, v in head.headers if len(n) == 16 and n.lower() == b"content-encoding"
+            )
+            decoder = make_decoder(codings, max_size=None if stream else self.max_decoded_size)
+        if set_cookie:
+            store_cookies(self.cookies, url, head.headers)
         version = "HTTP/1.1" if head.http_version == b"1.1" else "HTTP/1.0"
         if stream:
 

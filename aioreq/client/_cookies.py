@@ -1,0 +1,98 @@
+"""Cookies: a client's jar is an `http.cookiejar.CookieJar`, which keeps the rules of RFC 6265
+(domain and path matching, Secure, expiry, public-suffix-like domain checks) -- written once,
+well, in the standard library. This module only adapts aioreq's requests and responses to the
+urllib shapes the jar reads.
+
+`http.cookiejar` imports `urllib.request` (tens of milliseconds): it is imported here only when
+a client first uses cookies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Union
+
+from ..protocol import Fields
+from ._urls import URL
+
+if TYPE_CHECKING:
+    from http.cookiejar import Cookie, CookieJar
+    from urllib.request import Request as UrllibRequest
+
+__all__ = ["CookiesLike", "cookie_header", "make_jar", "store_cookies"]
+
+#: What `cookies=` takes: a `CookieJar` (used as it is) or a mapping of names to values.
+CookiesLike = Union["CookieJar", Mapping[str, str]]
+
+
+def make_jar(cookies: CookiesLike | None = None) -> CookieJar:
+    """The jar for `cookies=`: the given jar itself, or a new one holding the given cookies.
+
+    Cookies given by name are sent to every host (as httpx and requests do with theirs).
+    """
+    from http.cookiejar import CookieJar
+
+    if isinstance(cookies, CookieJar):
+        return cookies
+    jar = CookieJar()
+    for name, value in (cookies or {}).items():
+        jar.set_cookie(_any_host_cookie(name, value))
+    return jar
+
+
+def _any_host_cookie(name: str, value: str) -> Cookie:
+    from http.cookiejar import Cookie
+
+    return Cookie(
+        version=0,
+        name=name,
+        value=value,
+        port=None,
+        port_specified=False,
+        domain="",
+        domain_specified=False,
+        domain_initial_dot=False,
+        path="/",
+        path_specified=True,
+        secure=False,
+        expires=None,
+        discard=True,
+        comment=None,
+        comment_url=None,
+        rest={},
+    )
+
+
+def _urllib_request(url: URL) -> UrllibRequest:
+    from urllib.request import Request
+
+    return Request(str(url))  # noqa: S310 -- never opened: the jar only reads its parts
+
+
+def cookie_header(jar: CookieJar, url: URL) -> str | None:
+    """The value of the Cookie field the jar has for `url`, or None."""
+    request = _urllib_request(url)
+    jar.add_cookie_header(request)
+    return request.get_header("Cookie")
+
+
+class _Response:
+    """The two methods of a urllib response that `CookieJar.extract_cookies` calls."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: Fields) -> None:
+        self._fields = fields
+
+    def info(self) -> _Response:
+        return self
+
+    def get_all(self, name: str, default: list[str] | None = None) -> list[str] | None:
+        wanted = name.lower().encode("ascii")
+        found = [v.decode("latin-1") for n, v in self._fields if n.lower() == wanted]
+        return found or default
+
+
+def store_cookies(jar: CookieJar, url: URL, fields: Fields) -> None:
+    """Keep the cookies a response from `url` set, as far as the jar's rules allow."""
+    jar.extract_cookies(_Response(fields), _urllib_request(url))  # type: ignore[arg-type]

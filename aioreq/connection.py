@@ -76,22 +76,14 @@ class Connection:
     @property
     def reusable(self) -> bool:
         """True when the last exchange ended cleanly and both sides keep the connection."""
-        stream = self.stream
-        return (
-            self.parser.complete
-            and self.parser.keep_alive
-            and not self.parser.switched
-            and not stream.peer_closed
-            and not stream.buffered
-            and not stream.is_closing
-        )
+        parser = self.parser
+        return parser.complete and parser.keep_alive and not parser.switched and self.stream.clean
 
     @property
     def stale(self) -> bool:
         """True when an idle connection can no longer be used: the server closed it or sent
         something nobody asked for. Checked before each reuse."""
-        stream = self.stream
-        return stream.peer_closed or stream.is_closing or stream.buffered > 0
+        return not self.stream.clean
 
     def close(self) -> None:
         """Drop the connection at once (no graceful close: it is not to be reused)."""

@@ -493,6 +493,18 @@ class Stream(AsyncResource):
         return len(self._protocol._buf)
 
     @property
+    def clean(self) -> bool:
+        """True while the connection is open both ways and nothing received waits unread: what
+        a keep-alive connection must be to carry another exchange."""
+        protocol = self._protocol
+        return not (
+            protocol._eof
+            or protocol._buf
+            or protocol._closed.done()
+            or self._transport.is_closing()
+        )
+
+    @property
     def at_eof(self) -> bool:
         """True when the peer has closed and every received byte was read."""
         return self._protocol._eof and not self._protocol._buf

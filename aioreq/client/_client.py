@@ -355,7 +355,9 @@ class Client:
 
     async def get(self, url: str | URL, **kwargs: Any) -> Response:
         """A GET request (see `request`)."""
-        return await self.request("GET", url, **kwargs)
+        if kwargs:
+            return await self.request("GET", url, **kwargs)
+        return await self.request("GET", url)
 
     async def head(self, url: str | URL, **kwargs: Any) -> Response:
         """A HEAD request (see `request`)."""

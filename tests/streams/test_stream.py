@@ -729,3 +729,16 @@ async def test_repr_shows_the_addresses_and_the_state(conn: Connection) -> None:
     await stream.aclose()
     assert repr(stream).endswith(" closed>")
     assert "TLS" not in repr(stream)
+
+
+async def test_clean_until_bytes_wait_the_peer_closes_or_we_close(conn: Connection) -> None:
+    stream = conn.stream
+    assert stream.clean
+    await conn.peer.send(b"unasked")
+    await asyncio.sleep(0.05)
+    assert not stream.clean  # bytes wait unread
+    assert await stream.read_some() == b"unasked"
+    assert stream.clean
+    conn.peer.close()
+    assert await stream.read_some(timeout=1) == b""
+    assert not stream.clean  # the peer closed

@@ -155,7 +155,7 @@ class Client:
             for name, value in Headers(headers).multi_items():
                 self.headers[name] = value
         self.params = params
-        self._jar = None if cookies is None else make_jar(cookies)
+        self._jar: CookieJar | None = None if cookies is None else make_jar(cookies)
         self.timeout = Timeout.of(timeout)
         self.follow_redirects = follow_redirects
         self.max_redirects = max_redirects
@@ -335,11 +335,22 @@ class Client:
             plan = self._plans.get((method, url))
             if plan is None or plan.fields is not self.headers.raw:
                 plan = self._plan(method, url)
+            request = Request(plan.method, plan.url, plan.fields)
+            phases = self.timeout
+            uses_client_settings = timeout is _USE_CLIENT and follow_redirects is _USE_CLIENT
+            if (
+                uses_client_settings
+                and phases.total is None
+                and self._jar is None
+                and not self._closed
+            ):
+                # What send() does, for the commonest request of all, one call shorter.
+                response = await self._send_once(request, phases, None, False, plan.head)
+                if self.follow_redirects and response.status in _REDIRECTS:
+                    return await self._follow(request, response, phases, None, False)
+                return response
             return await self.send(
-                Request(plan.method, plan.url, plan.fields),
-                timeout=timeout,
-                follow_redirects=follow_redirects,
-                _head=plan.head,
+                request, timeout=timeout, follow_redirects=follow_redirects, _head=plan.head
             )
         built = self.build_request(
             method,
@@ -409,18 +420,32 @@ class Client:
         # Deadlines are on the monotonic clock (loop.time() is the same clock, and costs more
         # to reach: asyncio.get_running_loop() makes a getpid() system call).
         deadline = None if phases.total is None else _now() + phases.total
+        sent = self._cookies_for(request)
+        if sent is not request:
+            _head = None  # the prepared head has no Cookie field
+        response = await self._send_once(sent, phases, deadline, stream, _head)
+        if follow and response.status in _REDIRECTS:
+            return await self._follow(request, response, phases, deadline, stream)
+        return response
+
+    def _cookies_for(self, request: Request) -> Request:
+        """The request with the jar's cookies for its URL, if the client has a jar with any."""
+        jar = self._jar  # (made by the first response that sets a cookie)
+        if jar is None or not len(jar):
+            return request
+        return self._with_cookies(request, jar)
+
+    async def _follow(
+        self,
+        request: Request,
+        response: Response,
+        phases: Timeout,
+        deadline: float | None,
+        stream: bool,
+    ) -> Response:
+        """Follow the redirects that `response` (to `request`) begins."""
         history: list[Response] = []
         while True:
-            sent = request
-            jar = self._jar  # (made by the first response that sets a cookie)
-            if jar is not None and len(jar):
-                sent = self._with_cookies(request, jar)
-                if sent is not request:
-                    _head = None
-            response = await self._send_once(sent, phases, deadline, stream, _head)
-            _head = None
-            if not follow or response.status not in _REDIRECTS:
-                break
             location = response.headers.get("location")
             if location is None:
                 break
@@ -432,6 +457,11 @@ class Client:
             await response.aread()
             history.append(response)
             request = self._redirect(request, response, location)
+            response = await self._send_once(
+                self._cookies_for(request), phases, deadline, stream, None
+            )
+            if response.status not in _REDIRECTS:
+                break
         if history:
             response.history = history
         return response

@@ -20,7 +20,7 @@ from ._parser import (
 __all__ = ["RequestParser"]
 
 _request_line = _rules.request_line_re.fullmatch
-_findall_fields = _fields.findall_fields
+_split_fields = _fields.split_fields
 
 
 class RequestParser(_Parser):
@@ -96,8 +96,8 @@ class RequestParser(_Parser):
         if match is None:
             raise _bad_request_line(data[pos:eol])
         method, target, version = match.groups()
-        fields = _findall_fields(data, eol, term + 2)  # _fields.parse_section, inlined
-        if len(fields) != data.count(b"\n", eol, term + 2) - 1:
+        fields = _split_fields(data, eol + 2, term)  # _fields.parse_section, inlined
+        if fields is None:
             fields = _fields.parse_section_slowly(data[eol + 2 : term], unfold=False, what="header")
         if len(fields) > self.max_header_count:
             self._check_count(len(fields))

@@ -21,7 +21,7 @@ __all__ = ["ResponseParser"]
 
 _status_line = _rules.status_line_re.fullmatch
 _common_status_lines = _rules.common_status_lines
-_findall_fields = _fields.findall_fields
+_split_fields = _fields.split_fields
 _RESPONSE_LENGTHS = frozenset(
     len(name) for name in (b"content-length", b"connection", b"transfer-encoding")
 )
@@ -112,8 +112,8 @@ class ResponseParser(_Parser):
             version, status, reason = known
         else:
             version, status, reason = self._status_line(data, pos, eol)
-        fields = _findall_fields(data, eol, term + 2)
-        if len(fields) != data.count(b"\n", eol, term + 2) - 1:
+        fields = _split_fields(data, eol + 2, term)  # _fields.parse_section, inlined
+        if fields is None:
             fields = _fields.parse_section_slowly(data[eol + 2 : term], unfold=True, what="header")
         if len(fields) > self.max_header_count:
             self._check_count(len(fields))

@@ -33,6 +33,10 @@ token_re = re.compile(TOKEN)
 field_line_re = re.compile(
     rb"\r\n(" + TCHAR + rb"++):[ \t]*+([\t\x20-\x7e\x80-\xff]*+)(?<![ \t])(?=\r\n)"
 )
+# The same, for one line alone (what `_fields.split_fields` checks a line it has not seen with).
+field_line_alone_re = re.compile(
+    rb"(" + TCHAR + rb"++):[ \t]*+([\t\x20-\x7e\x80-\xff]*+)(?<![ \t])"
+)
 field_value_re = re.compile(rb"(?:" + FIELD_VCHAR + rb"+(?:[ \t]+" + FIELD_VCHAR + rb"+)*)?")
 
 # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]

@@ -127,3 +127,59 @@ def test_field_values_are_bytes_exactly_as_received() -> None:
         ResponseHead(204, b"No Content", b"1.1", [(b"X", b"\x80\xfe\xff")]),
         EndOfMessage(),
     ]
+
+
+# -- the memo of field lines already split (aioreq.protocol._fields.split_fields) -------------
+
+
+@pytest.fixture
+def empty_memo(monkeypatch: pytest.MonkeyPatch) -> dict[bytes, tuple[bytes, bytes]]:
+    from aioreq.protocol import _fields
+
+    memo: dict[bytes, tuple[bytes, bytes]] = {}
+    monkeypatch.setattr(_fields, "_known_lines", memo)
+    return memo
+
+
+def test_a_repeated_line_is_split_once_and_gives_the_same_fields(
+    empty_memo: dict[bytes, tuple[bytes, bytes]],
+) -> None:
+    data = msg(b"HTTP/1.1 200 OK", b"Server: x", b"Content-Length: 0")
+    first = response_events(data)[0][0]
+    second = response_events(data)[0][0]
+    assert isinstance(first, ResponseHead)
+    assert isinstance(second, ResponseHead)
+    assert first.headers == second.headers == [(b"Server", b"x"), (b"Content-Length", b"0")]
+    assert first.headers is not second.headers  # each message has its own list
+    assert set(empty_memo) == {b"Server: x", b"Content-Length: 0"}
+
+
+def test_the_memo_keeps_short_lines_only_and_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch, empty_memo: dict[bytes, tuple[bytes, bytes]]
+) -> None:
+    from aioreq.protocol import _fields
+
+    monkeypatch.setattr(_fields, "_MAX_KNOWN_LINES", 4)
+    long_value = b"v" * (_fields._MAX_KNOWN_LINE + 1)
+    for i in range(10):
+        response_events(msg(b"HTTP/1.1 204 No Content", b"X-N: %d" % i, b"X-Long: " + long_value))
+        assert len(empty_memo) <= 4
+    assert all(len(line) <= _fields._MAX_KNOWN_LINE for line in empty_memo)
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        b"A: 1\r\n folded",  # obs-fold
+        b"A: 1\nB: 2",  # bare LF
+        b"A: 1\rB: 2",  # bare CR
+        b"A: 1 ",  # trailing whitespace (stripped on the slow path)
+        b"Bad Name: 1",
+    ],
+)
+def test_lines_that_are_not_plain_go_to_the_slow_path(
+    section: bytes, empty_memo: dict[bytes, tuple[bytes, bytes]]
+) -> None:
+    from aioreq.protocol._fields import split_fields
+
+    assert split_fields(section, 0, len(section)) is None

@@ -42,12 +42,22 @@ the server was: near 100% means the server, not the client, set the pace, and th
 row is a floor of what the client could do (its CPU µs/req is unaffected). The CPU µs per
 request is the figure least disturbed by anything: the server, the other CPU, the wake-ups.
 
-The server is `aioreq.server` on uvloop, in a process of its own (a hidden ``--serve``
-sub-command of this script), checked with `http.client` before anything is measured (status,
-body, framing, keep-alive). Since the clients are what is measured, its cost per request is
-kept low: the fixed routes answer with a prebuilt `RawResponse` (the bytes aioreq.server would
-send: status line, Content-Type, Date renewed each second, Content-Length or the 4 chunks), in
-one write; the download is a real streamed `Response` (an async generator of 64 KiB pieces).
+The server (`--server`) is `aioreq.server` on uvloop (the default: it needs nothing but this
+project), or nginx from the system's packages; either runs in a process of its own and is
+checked with `http.client` before anything is measured (status, body, framing, keep-alive).
+Since the clients are what is measured, the server's cost per request is kept low:
+
+* aioreq.server (a hidden ``--serve`` sub-command of this script): the fixed routes answer with
+  a prebuilt `RawResponse` (the bytes aioreq.server would send: status line, Content-Type, Date
+  renewed each second, Content-Length or the 4 chunks), in one write; the download is a real
+  streamed `Response` (an async generator of 64 KiB pieces).
+* nginx: one process (``master_process off``, so its CPU time is the serving process's), static
+  files (``etag off``; Content-Length), the chunked route through SSI (four included 4 KiB parts
+  give exactly the 4 chunks of 4 KiB), the download a sparse file sent with sendfile. nginx in
+  C answers a small request with less delay than a Python server, which shows in the
+  sequential scenario (the server's delay is part of every request's round trip); but it sends
+  a 16 KiB response's head and body in separate writes, so the clients often read it in two
+  pieces, and its SSI route costs it more than aioreq.server's prebuilt chunks.
 
 Each run is a fresh process (a hidden ``--run`` sub-command), one per client, loop, scenario
 and round, so imports, caches, pools and the heap of one run never reach another, and the RSS
@@ -83,6 +93,10 @@ Run it with::
     python benchmarks/client.py --quick            # 1 round, smaller counts: a smoke test
     python benchmarks/client.py --scenarios sequential,download --clients aioreq,aiohttp
     python benchmarks/client.py --loop uvloop --rounds 9 --json
+    python benchmarks/client.py --server nginx     # nginx as the server (if installed)
+
+nginx is a system package (``sudo apt-get install nginx-light`` on Debian/Ubuntu), not a Python
+one.
 """
 
 from __future__ import annotations
@@ -96,6 +110,7 @@ import importlib.util
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -567,6 +582,8 @@ class ServerProcess:
     log: IO[bytes]
     port: int = 0
     loop_class: str = ""
+    #: What serves, for the report: "aioreq.server on <loop>" or "nginx <version>".
+    description: str = ""
     #: The bytes of each route's response to the raw floor's request.
     response_bytes: dict[str, int] = field(default_factory=dict)
     response_fields: dict[str, list[str]] = field(default_factory=dict)
@@ -593,6 +610,90 @@ def start_server(cpu: int | None, log: IO[bytes]) -> ServerProcess:
     return ServerProcess(process, log)
 
 
+# nginx serving the routes of BODIES and /download/<size> from `root` (see start_nginx).
+NGINX_CONF = """
+worker_processes 1;
+master_process off;
+daemon off;
+pid {root}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    server_tokens off;
+    keepalive_requests 10000000;
+    keepalive_timeout 120s;
+    sendfile on;
+    tcp_nopush on;
+    open_file_cache max=64;
+    open_file_cache_valid 600s;
+    etag off;
+    client_body_temp_path {root}/tmp-body;
+    proxy_temp_path {root}/tmp-proxy;
+    fastcgi_temp_path {root}/tmp-fastcgi;
+    uwsgi_temp_path {root}/tmp-uwsgi;
+    scgi_temp_path {root}/tmp-scgi;
+    server {{
+        listen {host}:{port};
+        root {root}/www;
+        default_type application/octet-stream;
+        location = /small {{ default_type application/json; }}
+        location = /chunked {{ ssi on; ssi_types *; ssi_last_modified off; }}
+        location /parts/ {{ internal; }}
+    }}
+}}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_nginx(
+    nginx: str, cpu: int | None, log: IO[bytes], root: str, download_sizes: Sequence[int]
+) -> ServerProcess:
+    """nginx in one process on `cpu`, serving the fixed routes and the downloads from `root`."""
+    www = os.path.join(root, "www")
+    os.makedirs(os.path.join(www, "parts"))
+    os.makedirs(os.path.join(www, "download"))
+    with open(os.path.join(www, "small"), "wb") as file:
+        file.write(BODY_SMALL)
+    with open(os.path.join(www, "16k"), "wb") as file:
+        file.write(BODY_16K)
+    includes = []
+    for index, start in enumerate(range(0, len(BODY_16K), CHUNK_16K)):
+        with open(os.path.join(www, "parts", str(index)), "wb") as file:
+            file.write(BODY_16K[start : start + CHUNK_16K])
+        includes.append(f'<!--# include file="/parts/{index}" -->')
+    with open(os.path.join(www, "chunked"), "w") as file:
+        file.write("".join(includes))
+    for size in download_sizes:
+        with open(os.path.join(www, "download", str(size)), "wb") as file:
+            file.truncate(size)  # sparse: the clients count the bytes, not what they are
+    port = _free_port()
+    conf = os.path.join(root, "nginx.conf")
+    with open(conf, "w") as file:
+        file.write(NGINX_CONF.format(root=root, host=HOST, port=port))
+    version = subprocess.run(
+        [nginx, "-v"], capture_output=True, text=True, check=False
+    ).stderr.strip()
+    process = subprocess.Popen(
+        [nginx, "-c", conf, "-p", root, "-e", "stderr"],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_child_setup(cpu),
+        env=_child_env(),
+    )
+    name = version.rpartition("nginx/")[2] or "?"
+    return ServerProcess(
+        process, log, port, loop_class="nginx", description=f"nginx {name}, one process"
+    )
+
+
 def wait_ready(server: ServerProcess, timeout: float = START_TIMEOUT) -> None:
     """Wait for the server's ready line (its port and loop), then for connect to succeed."""
     deadline = time.monotonic() + timeout
@@ -603,6 +704,7 @@ def wait_ready(server: ServerProcess, timeout: float = START_TIMEOUT) -> None:
             if line.startswith(READY + " "):
                 port, _, loop_class = line[len(READY) + 1 :].partition(" on ")
                 server.port, server.loop_class = int(port), loop_class
+                server.description = f"aioreq.server on {loop_class}"
         if server.port:
             with contextlib.suppress(OSError), socket.create_connection((HOST, server.port), 0.5):
                 return
@@ -1053,7 +1155,7 @@ def print_report(
     print("          the count runs fewer requests (the count its warm-up rate allows). Each")
     print("          client process first frees a 1 MiB block to settle glibc's mmap threshold")
     if server is not None:
-        print(f"server    aioreq.server on {server.loop_class}, port {server.port}")
+        print(f"server    {server.description}, port {server.port}")
         for path, size in server.response_bytes.items():
             fields = ", ".join(server.response_fields.get(path, []))
             print(f"response  {path}: {size} bytes ({fields})")
@@ -1213,6 +1315,7 @@ def json_report(
         "pinning": pinning,
         "server": {
             "loop_class": server.loop_class,
+            "description": server.description,
             "response_bytes": server.response_bytes,
             "response_fields": server.response_fields,
         }
@@ -1276,6 +1379,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     cli.add_argument("--json", action="store_true", help="print the results as JSON")
     cli.add_argument("--no-pin", action="store_true", help="do not pin server and clients")
+    cli.add_argument(
+        "--server",
+        choices=("aioreq", "nginx"),
+        default="aioreq",
+        help="aioreq.server on uvloop (default) or nginx (a system package)",
+    )
     cli.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     cli.add_argument("--run", metavar="SPEC", help=argparse.SUPPRESS)
     args = cli.parse_args(argv)
@@ -1331,9 +1440,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes.append(load)
     server_cpu, client_cpu, pinning = choose_cpus(not args.no_pin)
     server: ServerProcess | None = None
-    with tempfile.TemporaryFile() as log:
+    nginx = shutil.which("nginx") or next(
+        (path for path in ("/usr/sbin/nginx", "/sbin/nginx") if os.access(path, os.X_OK)), None
+    )
+    if args.server == "nginx" and nginx is None:
+        cli.error("--server nginx: nginx is not installed (sudo apt-get install nginx-light)")
+    use_nginx = args.server == "nginx"
+    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as root:
         try:
-            server = start_server(server_cpu, log)
+            if use_nginx:
+                assert nginx is not None
+                sizes = sorted({WARMUP_DOWNLOAD, counts["download"]})
+                server = start_nginx(nginx, server_cpu, log, root, sizes)
+            else:
+                server = start_server(server_cpu, log)
             try:
                 wait_ready(server)
                 verify_server(server, WARMUP_DOWNLOAD)

@@ -143,7 +143,9 @@ class Client:
         max_body_size: int | None = None,
         max_decoded_size: int | None = DEFAULT_MAX_DECODED_SIZE,
     ) -> None:
-        self.base_url = None if base_url is None else parse_url(base_url)
+        self._urls: dict[str, URL] = {}
+        self._plans: dict[tuple[str, str], _Plan] = {}
+        self.base_url = base_url  # (the setter parses it)
         self.headers = Headers(
             [
                 (b"User-Agent", _USER_AGENT),
@@ -166,9 +168,19 @@ class Client:
         self._trust_env = trust_env
         self._tls: _ssl.SSLContext | None = None
         self._pool = ConnectionPool(self._connect, limits)
-        self._urls: dict[str, URL] = {}
-        self._plans: dict[tuple[str, str], _Plan] = {}
         self._closed = False
+
+    @property
+    def base_url(self) -> URL | None:
+        """The prefix of relative request URLs (a string is parsed when set)."""
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, base_url: str | URL | None) -> None:
+        self._base_url = None if base_url is None else parse_url(base_url)
+        # URLs resolved against the old base, and the heads made from them, are stale.
+        self._urls.clear()
+        self._plans.clear()
 
     @property
     def cookies(self) -> CookieJar:

@@ -310,3 +310,16 @@ async def test_client_certificate(aioreq_mtls_server: FakeServer, aioreq_ca_bund
         # as a failed write or read rather than a failed connect.
         with pytest.raises((aioreq.TransportError, aioreq.RemoteProtocolError)):
             await client.get(aioreq_mtls_server.url_for("/status/204"))
+
+
+async def test_a_new_base_url_is_used_by_the_next_request(
+    aioreq_server: FakeServer, aioreq_tls_server: FakeServer, aioreq_ca_bundle: str
+) -> None:
+    async with aioreq.Client(base_url=aioreq_server.url, verify=aioreq_ca_bundle) as client:
+        assert (await client.get("/status/204")).url.port == aioreq_server.port
+        client.base_url = aioreq_tls_server.url
+        moved = await client.get("/status/204")
+    assert moved.url.scheme == "https"
+    assert moved.url.port == aioreq_tls_server.port
+    assert client.base_url is not None
+    assert client.base_url.port == aioreq_tls_server.port

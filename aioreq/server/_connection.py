@@ -333,15 +333,26 @@ class _Connection:
 
     def _respond_now(self, request: Request, response: object) -> bool | None:
         """Write a response held in memory at once; None when that needs the task."""
-        if type(response) is not Response or not isinstance(response.body, bytes):
-            return None
         stream = self.stream
         if stream.write_paused:
             return None
         keep_alive = self.parser.keep_alive and not self.server.closing
-        payload, keep_alive = self._payload(request, response, keep_alive)
+        payload: bytes
+        if type(response) is Response:
+            if not isinstance(response.body, bytes):
+                return None
+            payload, keep_alive = self._payload(request, response, keep_alive)
+        elif type(response) is RawResponse:
+            # Bytes in memory, then FIN or the next request: as _send_raw, without the task.
+            if not isinstance(response.data, bytes) or response.reset:
+                return None
+            payload = response.data
+            keep_alive = keep_alive and response.keep_alive
+        else:
+            return None
         try:
-            stream.write_nowait(payload)
+            if payload:
+                stream.write_nowait(payload)
         except WriteError:
             return False  # the client is gone: close
         return keep_alive

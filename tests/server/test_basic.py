@@ -296,6 +296,25 @@ async def test_raw_response_with_keep_alive_keeps_the_connection(
     assert second.body == b"normal"
 
 
+async def test_pipelined_raw_responses_in_memory_are_sent_in_order(
+    start: StartServer, connect: Connect
+) -> None:
+    # Raw bytes in memory are written from the data callback, like a Response: three requests
+    # in one read get three answers in order, then the last (not kept) closes the connection.
+    async def app(request: Request) -> RawResponse:
+        body = request.path.encode()
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+        return RawResponse(head + body, keep_alive=request.path != "/c")
+
+    client = await connect(await start(app))
+    await client.send(
+        http_request(target="/a") + http_request(target="/b") + http_request(target="/c")
+    )
+    assert await client.read_to_eof() == b"".join(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" + path for path in (b"/a", b"/b", b"/c")
+    )
+
+
 async def test_absolute_form_target_gives_the_path(start: StartServer, connect: Connect) -> None:
     """RFC 9112 §3.2.2: a server MUST accept the absolute-form; its path is the path."""
     seen: list[tuple[str, str, str, str]] = []

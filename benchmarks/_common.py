@@ -59,6 +59,38 @@ def _parent_death_signal() -> Callable[[], None]:
     return arm
 
 
+_ARM_PARENT_DEATH = _parent_death_signal()
+
+
+def child_setup(cpu: int | None, *, arm: bool = True) -> Callable[[], None]:
+    """A `preexec_fn`: pin the child to `cpu` (if given) and, with `arm`, have it SIGTERMed
+    when this process dies."""
+
+    def setup() -> None:
+        if arm:
+            _ARM_PARENT_DEATH()
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+
+    return setup
+
+
+def choose_cpus(pin: bool, server: str, measurer: str) -> tuple[int | None, int | None, str]:
+    """(server CPU, measuring CPU, a description): the first two allowed CPUs, with this script
+    moved to the second; `server` and `measurer` name what runs on each in the description."""
+    if not pin:
+        return None, None, "not pinned (--no-pin)"
+    if not hasattr(os, "sched_setaffinity"):
+        return None, None, "not pinned (no sched_setaffinity on this platform)"
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        return None, None, f"not pinned (only CPU {allowed} available)"
+    server_cpu, measuring_cpu = allowed[0], allowed[1]
+    os.sched_setaffinity(0, {measuring_cpu})  # this script sits off the server's CPU
+    description = f"{server} on CPU {server_cpu}, {measurer} on CPU {measuring_cpu}"
+    return server_cpu, measuring_cpu, description
+
+
 def _median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

@@ -123,7 +123,15 @@ from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar
 
 from _client_peers import RawFloor, RssWatch, Urllib3Peer, make_async_peer
-from _common import _median, _no_nan, _parent_death_signal, _version, machine, print_machine
+from _common import (
+    _median,
+    _no_nan,
+    _version,
+    child_setup,
+    choose_cpus,
+    machine,
+    print_machine,
+)
 
 HOST = "127.0.0.1"
 MIB = 1 << 20
@@ -559,18 +567,6 @@ def run_main(spec_text: str) -> int:
 # -- the server process, from this side ----------------------------------------------------------
 
 
-ARM_PARENT_DEATH = _parent_death_signal()
-
-
-def _child_setup(cpu: int | None) -> Callable[[], None]:
-    def setup() -> None:
-        ARM_PARENT_DEATH()
-        if cpu is not None:
-            os.sched_setaffinity(0, {cpu})
-
-    return setup
-
-
 def _child_env() -> dict[str, str]:
     """This environment without proxy settings (every client must talk to the server)."""
     return {key: value for key, value in os.environ.items() if "proxy" not in key.lower()}
@@ -604,7 +600,7 @@ def start_server(cpu: int | None, log: IO[bytes]) -> ServerProcess:
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
-        preexec_fn=_child_setup(cpu),
+        preexec_fn=child_setup(cpu),
         env=_child_env(),
     )
     return ServerProcess(process, log)
@@ -685,7 +681,7 @@ def start_nginx(
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
-        preexec_fn=_child_setup(cpu),
+        preexec_fn=child_setup(cpu),
         env=_child_env(),
     )
     name = version.rpartition("nginx/")[2] or "?"
@@ -925,7 +921,7 @@ def run_cell(cell: Cell, spec: dict[str, Any], cpu: int | None) -> Run | None:
             capture_output=True,
             text=True,
             timeout=RUN_TIMEOUT,
-            preexec_fn=_child_setup(cpu),
+            preexec_fn=child_setup(cpu),
             env=_child_env(),
             check=False,
         )
@@ -1330,24 +1326,6 @@ def json_report(
 # -- main ----------------------------------------------------------------------------------------
 
 
-def choose_cpus(pin: bool) -> tuple[int | None, int | None, str]:
-    """(server CPU, client CPU, a description)."""
-    if not pin:
-        return None, None, "not pinned (--no-pin)"
-    if not hasattr(os, "sched_setaffinity"):
-        return None, None, "not pinned (no sched_setaffinity on this platform)"
-    allowed = sorted(os.sched_getaffinity(0))
-    if len(allowed) < 2:
-        return None, None, f"not pinned (only CPU {allowed} available)"
-    server_cpu, client_cpu = allowed[0], allowed[1]
-    os.sched_setaffinity(0, {client_cpu})
-    return (
-        server_cpu,
-        client_cpu,
-        f"server on CPU {server_cpu}, the clients and this script on CPU {client_cpu}",
-    )
-
-
 def _names(text: str, known: Sequence[str], option: str, cli: argparse.ArgumentParser) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in known]
@@ -1438,7 +1416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = background_load()
     if load is not None:
         notes.append(load)
-    server_cpu, client_cpu, pinning = choose_cpus(not args.no_pin)
+    server_cpu, client_cpu, pinning = choose_cpus(
+        not args.no_pin, "server", "the clients and this script"
+    )
     server: ServerProcess | None = None
     nginx = shutil.which("nginx") or next(
         (path for path in ("/usr/sbin/nginx", "/sbin/nginx") if os.access(path, os.X_OK)), None

@@ -70,7 +70,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from _common import _median, _no_nan, _parent_death_signal, _version, machine, print_machine
+from _common import (
+    _median,
+    _no_nan,
+    _version,
+    child_setup,
+    choose_cpus,
+    machine,
+    print_machine,
+)
 
 HOST = "127.0.0.1"
 BODY = b"Hello, World!"
@@ -258,19 +266,6 @@ def free_port() -> int:
         return port
 
 
-ARM_PARENT_DEATH = _parent_death_signal()
-
-
-def _child_setup(cpu: int | None, *, arm: bool) -> Callable[[], None]:
-    def setup() -> None:
-        if arm:
-            ARM_PARENT_DEATH()
-        if cpu is not None:
-            os.sched_setaffinity(0, {cpu})
-
-    return setup
-
-
 def start(contender: Contender, cpu: int | None, log: IO[bytes]) -> None:
     """Start the server process of `contender`, its output going to `log`."""
     contender.log = log
@@ -289,7 +284,7 @@ def start(contender: Contender, cpu: int | None, log: IO[bytes]) -> None:
         stdin=subprocess.DEVNULL,
         stdout=contender.log,
         stderr=subprocess.STDOUT,
-        preexec_fn=_child_setup(cpu, arm=True),
+        preexec_fn=child_setup(cpu),
     )
 
 
@@ -496,7 +491,7 @@ def run_wrk(
         capture_output=True,
         text=True,
         timeout=seconds + 60,
-        preexec_fn=_child_setup(cpu, arm=False),
+        preexec_fn=child_setup(cpu, arm=False),
         check=False,
     )
     after = cpu_seconds(pid)
@@ -782,20 +777,6 @@ def json_report(
 # -- main ----------------------------------------------------------------------------------------
 
 
-def choose_cpus(pin: bool) -> tuple[int | None, int | None, str]:
-    """(server CPU, wrk CPU, a description)."""
-    if not pin:
-        return None, None, "not pinned (--no-pin)"
-    if not hasattr(os, "sched_setaffinity"):
-        return None, None, "not pinned (no sched_setaffinity on this platform)"
-    allowed = sorted(os.sched_getaffinity(0))
-    if len(allowed) < 2:
-        return None, None, f"not pinned (only CPU {allowed} available)"
-    server_cpu, wrk_cpu = allowed[0], allowed[1]
-    os.sched_setaffinity(0, {wrk_cpu})  # this script sits with wrk, off the servers' CPU
-    return server_cpu, wrk_cpu, f"servers on CPU {server_cpu}, wrk and this script on CPU {wrk_cpu}"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     cli = argparse.ArgumentParser(description=__doc__.partition("\n")[0] if __doc__ else None)
     cli.add_argument(
@@ -859,7 +840,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = background_load()
     if load is not None:
         notes.append(load)
-    server_cpu, wrk_cpu, pinning = choose_cpus(not args.no_pin)
+    server_cpu, wrk_cpu, pinning = choose_cpus(not args.no_pin, "servers", "wrk and this script")
     contenders = [
         Contender(name, loop, free_port(), server_cpu) for loop in loops for name in servers
     ]

@@ -1,8 +1,9 @@
 """Field sections (headers and trailers), and the framing decisions they carry.
 
-The fast path checks and splits a whole section with one `findall` (see `_rules.field_line_re`).
-Only when that does not account for every line does the slow path walk the lines one by one:
-it exists to name the fault precisely, and, for responses, to unfold obs-fold.
+The fast path splits a section into lines and takes each line's (name, value) pair from a memo of
+lines already checked, checking a new line once (see `split_fields`). Only when a line is not a
+plain valid field line does the slow path walk the lines one by one: it exists to name the fault
+precisely, and, for responses, to unfold obs-fold.
 
 Framing follows RFC 9112 §6.3, and persistence RFC 9112 §9.3. The fields that decide either are
 picked out in one pass over the split fields, without lowercasing every name.
@@ -32,9 +33,6 @@ def show(data: bytes, limit: int = 60) -> str:
     return repr(data)
 
 
-#: Checks the field lines of a section in one call (see `_rules.field_line_re`).
-findall_fields = _rules.field_line_re.findall
-
 # Field lines already split. A peer repeats the same lines message after message (a server its
 # Server, Content-Type, Connection and caching fields; a client its Host, User-Agent and Accept),
 # so each distinct line is checked and split once, and its (name, value) pair is shared by the
@@ -44,7 +42,7 @@ findall_fields = _rules.field_line_re.findall
 _known_lines: dict[bytes, tuple[bytes, bytes]] = {}
 _MAX_KNOWN_LINES = 1024
 _MAX_KNOWN_LINE = 200
-_field_line_alone = _rules.field_line_alone_re.fullmatch
+_field_line = _rules.field_line_re.fullmatch
 
 
 def split_fields(data: bytes, start: int, end: int) -> Fields | None:
@@ -59,7 +57,7 @@ def split_fields(data: bytes, start: int, end: int) -> Fields | None:
     for line in data[start:end].split(b"\r\n"):
         field = known.get(line)
         if field is None:
-            match = _field_line_alone(line)
+            match = _field_line(line)
             if match is None:
                 return None
             field = (match[1], match[2])

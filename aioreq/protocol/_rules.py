@@ -20,23 +20,17 @@ QUOTED_STRING = rb'"(?:[\t !\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff
 
 token_re = re.compile(TOKEN)
 
-# One field line, anchored on the CRLF that ends the line before it (RFC 9112 §5):
+# One field line, matched alone with fullmatch() (RFC 9112 §5):
 #   field-line = field-name ":" OWS field-value OWS
 #   field-value = *field-content
 #   field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
-# The value cannot hold CR or LF, so each match is exactly one line. Applied with findall() to
-# "\r\n" + fields + "\r\n", the number of matches equals the number of lines exactly when every
-# line is valid; any other count sends the section to the slow path, which names the fault.
-# Possessive quantifiers keep the engine from backtracking; a value that ends in whitespace fails
-# the lookbehind and is stripped on the slow path (rare on the wire, and measured 20% faster
-# than a pattern that excludes trailing whitespace itself).
-field_line_re = re.compile(
-    rb"\r\n(" + TCHAR + rb"++):[ \t]*+([\t\x20-\x7e\x80-\xff]*+)(?<![ \t])(?=\r\n)"
-)
-# The same, for one line alone (what `_fields.split_fields` checks a line it has not seen with).
-field_line_alone_re = re.compile(
-    rb"(" + TCHAR + rb"++):[ \t]*+([\t\x20-\x7e\x80-\xff]*+)(?<![ \t])"
-)
+# The value cannot hold CR or LF. A line that does not match (obs-fold, a bare CR or LF, a bad
+# name or value) sends its section to the slow path, which names the fault. Possessive
+# quantifiers keep the engine from backtracking; a value that ends in whitespace fails the
+# lookbehind and is stripped on the slow path (rare on the wire, and measured 20% faster than a
+# pattern that excludes trailing whitespace itself). `_fields.split_fields` checks each distinct
+# line with it once.
+field_line_re = re.compile(rb"(" + TCHAR + rb"++):[ \t]*+([\t\x20-\x7e\x80-\xff]*+)(?<![ \t])")
 field_value_re = re.compile(rb"(?:" + FIELD_VCHAR + rb"+(?:[ \t]+" + FIELD_VCHAR + rb"+)*)?")
 
 # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]

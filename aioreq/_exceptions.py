@@ -7,6 +7,7 @@ AioreqError
 │   └── RemoteProtocolError          by the peer: a malformed or truncated message
 ├── TransportError                   the connection itself failed
 │   ├── ConnectError                 could not connect (refused, DNS, TLS handshake)
+│   │   └── ProxyError               the proxy refused the tunnel; carries .status
 │   ├── ReadError                    the connection failed while reading
 │   │   ├── IncompleteReadError      it closed before the delimiter or byte count; carries .partial
 │   │   └── LimitOverrunError        the delimiter did not come within the read's limit
@@ -17,6 +18,7 @@ AioreqError
 │       ├── WriteTimeout
 │       └── PoolTimeout
 ├── TooManyRedirects
+├── RequestNotReplayable             a body that was a stream would have to be sent again
 ├── DecodingError                    a Content-Encoding could not be decoded
 ├── HTTPStatusError                  raise_for_status() on a 4xx or 5xx; carries .response
 └── InvalidURL
@@ -44,9 +46,11 @@ __all__ = [
     "LocalProtocolError",
     "PoolTimeout",
     "ProtocolError",
+    "ProxyError",
     "ReadError",
     "ReadTimeout",
     "RemoteProtocolError",
+    "RequestNotReplayable",
     "TimeoutError",
     "TooManyRedirects",
     "TransportError",
@@ -85,6 +89,18 @@ class TransportError(AioreqError):
 
 class ConnectError(TransportError):
     """The connection could not be opened: refused, unreachable, DNS or TLS handshake failure."""
+
+
+class ProxyError(ConnectError):
+    """The proxy would not open a tunnel to the origin (407: it wants credentials).
+
+    Attributes:
+        status: the status the proxy answered CONNECT with.
+    """
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class ReadError(TransportError):
@@ -135,6 +151,11 @@ class PoolTimeout(TimeoutError):
 
 class TooManyRedirects(AioreqError):
     """The redirect chain was longer than the client allows."""
+
+
+class RequestNotReplayable(AioreqError):
+    """A request would have to be sent again (a 307 or 308 redirect, an auth challenge), but
+    its body was a stream that has been consumed: give it as bytes to allow that."""
 
 
 class DecodingError(AioreqError):

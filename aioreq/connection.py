@@ -12,10 +12,10 @@ The body of a small response usually arrives with its head, in the same read: th
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
-from ._exceptions import LocalProtocolError
+from ._exceptions import LocalProtocolError, ReadTimeout
 from .protocol import (
     BodyWriter,
     EndOfMessage,
@@ -28,8 +28,9 @@ from .streams import Stream
 
 __all__ = ["Connection", "Origin"]
 
-#: (scheme, host, port): what a connection is for.
-Origin = tuple[str, str, int]
+#: What a connection is for: (scheme, host, port), and for a route through a proxy, whatever
+#: the client adds after those three to tell routes apart (the pool only compares them).
+Origin = tuple[Any, ...]
 
 # Reads are taken whole up to this size: asyncio's transports read up to 256 KiB at a time,
 # and a smaller cap would cut (and copy) each of them.
@@ -46,6 +47,8 @@ class Connection:
         received: whether any byte of the current response has arrived.
         idle_since: the `time.monotonic()` it was last released, for keep-alive expiry.
         trailers: the trailer fields of the last chunked response.
+        withheld: whether the body of the current request was left unsent (the server answered
+            an `Expect: 100-continue` with a final status): the connection is not reused.
     """
 
     __slots__ = (
@@ -58,11 +61,13 @@ class Connection:
         "requests",
         "stream",
         "trailers",
+        "withheld",
     )
 
     def __init__(self, stream: Stream, origin: Origin, **limits: Any) -> None:
         self.stream = stream
         self.origin = origin
+        self.withheld = False
         self.parser = ResponseParser(**limits)
         self.requests = 0
         self.received = False
@@ -77,7 +82,13 @@ class Connection:
     def reusable(self) -> bool:
         """True when the last exchange ended cleanly and both sides keep the connection."""
         parser = self.parser
-        return parser.complete and parser.keep_alive and not parser.switched and self.stream.clean
+        return (
+            parser.complete
+            and parser.keep_alive
+            and not parser.switched
+            and self.stream.clean
+            and not self.withheld
+        )
 
     @property
     def stale(self) -> bool:
@@ -104,12 +115,20 @@ class Connection:
         *,
         read_timeout: float | None,
         write_timeout: float | None,
+        expect_continue: float | None = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> ResponseHead:
         """Send a request and read the head of its final response (1xx interim ones skipped).
 
         `head` is the request's head as `encode_request_head` makes it from `fields`, which
         must frame a body: Content-Length, or Transfer-Encoding: chunked for a stream of
         unknown length (the fields are needed only for a stream).
+
+        With `expect_continue` (seconds), the head carries `Expect: 100-continue` and the body
+        waits for the server's 100 (Continue), or that many seconds without an answer, before
+        it is sent. RFC 9110 §10.1.1: a client that "receives a final status code instead
+        [...] SHOULD NOT send the content"; it is then withheld, and the connection closed
+        after the response. `on_sent` is called once the whole request is written.
 
         Raises:
             LocalProtocolError: the request cannot be sent safely, or its body does not match
@@ -123,6 +142,13 @@ class Connection:
         self.requests += 1
         self.received = False
         self.trailers = ()
+        if expect_continue is not None and body:
+            await stream.write_all(head, timeout=write_timeout)
+            final = await self._await_continue(expect_continue, read_timeout)
+            if final is not None:
+                self.withheld = True
+                return final
+            head = b""
         if body is None or isinstance(body, bytes):
             stream.write_nowait(head + body if body else head)
             if stream.write_paused:
@@ -131,25 +157,63 @@ class Connection:
             if fields is None:
                 raise TypeError("a streamed body needs the fields that frame it")
             await self._send_stream(head, fields, body, write_timeout)
+        if on_sent is not None:
+            on_sent()
         # The final head; interim 1xx responses are passed over (RFC 9110 §15.2).
         parser = self.parser
         while True:
-            events = self.events
-            index = self.index
-            while index < len(events):
-                event = events[index]
-                index += 1
-                if type(event) is ResponseHead:
-                    status = event.status_code
-                    if status >= 200 or status == 101:
-                        self.index = index
-                        return event
+            final = self._next_head(False)
+            if final is not None:
+                return final
             data = await stream.read_some(_READ_SIZE, timeout=read_timeout)
             if data:
                 self.received = True
                 self.events = parser.feed(data)
             else:
                 self.events = parser.feed_eof()  # raises: closed before the (final) head
+            self.index = 0
+
+    def _next_head(self, continue_too: bool) -> ResponseHead | None:
+        """The next head among the parsed events that ends a wait: a final one or a 101, and
+        with `continue_too` a 100 (Continue); other interim ones are passed over."""
+        events = self.events
+        index = self.index
+        while index < len(events):
+            event = events[index]
+            index += 1
+            if type(event) is ResponseHead:
+                status = event.status_code
+                if status >= 200 or status == 101 or (continue_too and status == 100):
+                    self.index = index
+                    return event
+        self.index = index
+        return None
+
+    async def _await_continue(self, wait: float, read_timeout: float | None) -> ResponseHead | None:
+        """After a head with `Expect: 100-continue`: None once the body may go (a 100 came, or
+        nothing within `wait` seconds), or the final head that came instead."""
+        stream = self.stream
+        parser = self.parser
+        give_up = time.monotonic() + wait
+        while True:
+            head = self._next_head(True)
+            if head is not None:
+                return None if head.status_code == 100 else head
+            left = give_up - time.monotonic()
+            if left <= 0:
+                return None
+            timeout = left if read_timeout is None else min(left, read_timeout)
+            try:
+                data = await stream.read_some(_READ_SIZE, timeout=timeout)
+            except ReadTimeout:
+                if time.monotonic() < give_up:
+                    raise  # the read timeout, shorter than the wait, passed
+                return None
+            if data:
+                self.received = True
+                self.events = parser.feed(data)
+            else:
+                self.events = parser.feed_eof()  # raises: closed before any answer
             self.index = 0
 
     async def _send_stream(
@@ -258,7 +322,7 @@ class Connection:
             self.index = 0
 
     def __repr__(self) -> str:
-        scheme, host, port = self.origin
+        scheme, host, port = self.origin[:3]
         state = "reusable" if self.reusable else "busy or closing"
         return f"<Connection {scheme}://{host}:{port} {state}, {self.requests} request(s)>"
 

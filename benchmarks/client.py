@@ -26,7 +26,7 @@ scenarios (`--scenarios`):
 2. concurrent: 20,000 GETs of the same from 64 concurrent tasks (64 connections);
 3. 16k: 10,000 GETs of a 16 KiB body (Content-Length) from 16 tasks;
 4. chunked: 10,000 GETs of a 16 KiB body sent chunked (4 chunks of 4 KiB) from 16 tasks;
-5. download: one streamed GET of a 256 MiB body (Content-Length, sent in 64 KiB pieces), read
+5. download: one streamed GET of a 256 MiB body (Content-Length, sent in 256 KiB pieces), read
    chunk by chunk with each client's streaming API and thrown away: MB/s (10^6 bytes a second),
    the client's CPU time per MiB, and the growth of its resident set size: sampled from
    /proc/self/statm every MiB received, the peak minus the RSS just before the download.
@@ -50,7 +50,7 @@ Since the clients are what is measured, the server's cost per request is kept lo
 * aioreq.server (a hidden ``--serve`` sub-command of this script): the fixed routes answer with
   a prebuilt `RawResponse` (the bytes aioreq.server would send: status line, Content-Type, Date
   renewed each second, Content-Length or the 4 chunks), in one write; the download is a real
-  streamed `Response` (an async generator of 64 KiB pieces).
+  streamed `Response` (an async generator of 256 KiB pieces).
 * nginx: one process (``master_process off``, so its CPU time is the serving process's), static
   files (``etag off``; Content-Length), the chunked route through SSI (four included 4 KiB parts
   give exactly the 4 chunks of 4 KiB), the download a sparse file sent with sendfile. nginx in
@@ -139,7 +139,7 @@ MIB = 1 << 20
 BODY_SMALL = b'{"ok":true,"n":1234}'
 BODY_16K = bytes(range(256)) * 64
 CHUNK_16K = 4096
-DOWNLOAD_PIECE = 64 * 1024
+DOWNLOAD_PIECE = 256 * 1024
 WARMUP_DOWNLOAD = MIB
 SETTLE_BYTES = MIB
 BODIES = {"/small": BODY_SMALL, "/16k": BODY_16K, "/chunked": BODY_16K}
@@ -238,7 +238,7 @@ SCENARIOS = {
         ),
         Scenario(
             "download",
-            "one streamed download, Content-Length, sent in 64 KiB pieces",
+            "one streamed download, Content-Length, sent in 256 KiB pieces",
             "/download",
             tasks=1,
             count=256 * MIB,

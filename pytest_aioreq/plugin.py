@@ -6,6 +6,9 @@ connections still open (a stalled endpoint never holds up teardown) and fails th
 server saw an unmatched request, an unmet expectation or a handler error. Opt out per test with
 `aioreq_server.strict = False`, or for a whole suite by overriding `aioreq_server_strict`.
 
+`aioreq_proxy` is a fake HTTP proxy in the same way: one per session, cleared before each test;
+after it, its connections and tunnels are closed and the test fails if the proxy itself failed.
+
 Configuration fixtures a suite may override (in its conftest.py): `aioreq_server_host`,
 `aioreq_server_limits`, `aioreq_server_strict`.
 """
@@ -28,7 +31,7 @@ import aioreq
 from aioreq.server import ServerLimits
 from aioreq.streams import create_ssl_context
 
-from .fakeserver import FakeServer
+from .fakeserver import FakeProxy, FakeServer
 
 if TYPE_CHECKING:
     import trustme
@@ -39,6 +42,8 @@ __all__ = [
     "aioreq_client",
     "aioreq_mtls_server",
     "aioreq_mtls_server_session",
+    "aioreq_proxy",
+    "aioreq_proxy_session",
     "aioreq_server",
     "aioreq_server_host",
     "aioreq_server_ipv6",
@@ -280,6 +285,35 @@ def aioreq_tls_server_wrong_host(
     """A fake HTTPS server whose certificate (from `aioreq_ca`, valid) names only
     "wrong.example": a client that checks host names must refuse it."""
     yield from _per_test(aioreq_tls_server_wrong_host_session, aioreq_server_strict)
+
+
+# -- the proxy ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def aioreq_proxy_session() -> Iterator[FakeProxy]:
+    """The session's fake HTTP proxy itself, not cleared between tests (for session-scoped
+    fixtures of your own; tests want `aioreq_proxy`)."""
+    proxy = FakeProxy().start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture
+def aioreq_proxy(aioreq_proxy_session: FakeProxy) -> Iterator[FakeProxy]:
+    """A fake HTTP proxy on 127.0.0.1, cleared for this test (see `FakeProxy`): it forwards
+    http:// requests, tunnels CONNECT, relays to loopback addresses only, and records every
+    request in `.requests`. `.require_auth(user, password)` and `.refuse_connect(status)`
+    script its answers."""
+    proxy = aioreq_proxy_session
+    proxy.clear()
+    yield proxy
+    proxy.drop_connections()
+    problems = proxy.problems()
+    if problems:
+        pytest.fail(proxy.report(problems), pytrace=False)
 
 
 # -- the client ----------------------------------------------------------------------------------

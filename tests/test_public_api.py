@@ -18,6 +18,9 @@ import aioreq
         "aioreq._exceptions",
         "aioreq.streams",
         "aioreq.server",
+        "pytest_aioreq",
+        "pytest_aioreq.fakeserver",
+        "pytest_aioreq.plugin",
         "pytest_aioreq.strategies",
     ],
 )
@@ -45,6 +48,19 @@ def test_the_contract_names_of_streams_and_server_exist() -> None:
         assert name in server.__all__
     for method in ("read_until", "read_exactly", "read_some", "write_all", "aclose"):
         assert callable(getattr(streams.Stream, method))
+
+
+def test_the_plugin_exports_its_fakes_and_fixtures() -> None:
+    import pytest_aioreq
+    from pytest_aioreq import fakeserver, plugin
+
+    for name in ("FakeServer", "FakeProxy", "RecordedRequest", "ProxiedRequest"):
+        assert name in pytest_aioreq.__all__
+        assert name in fakeserver.__all__
+    fixtures = [name for name in plugin.__all__ if name.startswith("aioreq_")]
+    assert fixtures == plugin.__all__
+    assert set(fixtures) <= set(pytest_aioreq.__all__)
+    assert {"aioreq_server", "aioreq_proxy", "aioreq_proxy_session"} <= set(fixtures)
 
 
 @pytest.mark.parametrize("package", ["aioreq", "pytest_aioreq"])

@@ -1,23 +1,37 @@
 """`Client`: requests over pooled keep-alive connections, with policy -- timeouts, TLS,
-redirects, decoding, and the one safe retry.
+redirects, cookies, auth, proxies, retries, middleware and hooks, decoding, and the one safe
+retry.
 
-The one retry (the most common complaint about aiohttp, httpx and urllib3 alike): a server may
-close an idle keep-alive connection just as the client reuses it. When a request on a *reused*
-connection fails before any byte of the response arrived, and the request is idempotent
-(RFC 9110 §9.2.2) with a body that can be sent again, it is sent once more on a fresh
-connection. RFC 9112 §9.3.1: "A user agent MAY automatically retry a request with a
+One request goes through these layers, outermost first:
+
+1. the client's middlewares, `async def mw(request, call_next) -> Response`, in the order given
+   (streamed responses too: a middleware gets the response before its body is read);
+2. auth: the auth flow of the request (or the client), which may answer a challenge by sending
+   the request again (`_auth.authenticate`);
+3. redirects: each 3xx with a Location is followed, up to `max_redirects`;
+4. each hop: the jar's cookies, the request hooks, the retries of `Retry` (`_retry`), and the
+   response hooks;
+5. one exchange on one pooled connection (`_send_once`), with the stale-connection retry below.
+
+The one retry that is always on (the most common complaint about aiohttp, httpx and urllib3
+alike): a server may close an idle keep-alive connection just as the client reuses it. When a
+request on a *reused* connection fails before any byte of the response arrived, and the request
+is idempotent (RFC 9110 §9.2.2) with a body that can be sent again, it is sent once more on a
+fresh connection. RFC 9112 §9.3.1: "A user agent MAY automatically retry a request with a
 non-idempotent method" only when it knows the semantics are idempotent -- so others are not.
+
+A request with none of this (no auth, middleware, hooks, retries, proxy, cookies or total
+deadline) takes a shorter path to step 5 with its head prepared once per client: the speed of
+the common case is not paid for by the features it does not use.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import os
 import ssl as _ssl
 import time
-import warnings
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._config import Limits, Timeout, TimeoutTypes
@@ -32,73 +46,70 @@ from .._version import __version__
 from ..connection import Connection, Origin
 from ..pool import ConnectionPool
 from ..protocol import Fields, encode_request_head
-from ..streams import create_ssl_context, default_ssl_context, open_tcp_stream
+from ..streams import open_tcp_stream, open_unix_stream
+from ._auth import Auth, authenticate, coerce_auth, netrc_auth
 from ._bodies import encode_body
-from ._cookies import CookiesLike, cookie_header, make_jar, store_cookies
+from ._cookies import CookiesLike, cookie_header, make_jar, merge_cookies, store_cookies
 from ._decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECODED_SIZE, make_decoder
+from ._hooks import (
+    Handler,
+    Hook,
+    Middleware,
+    Progress,
+    Trace,
+    call_hook,
+    connection_info,
+    link,
+    split_hooks,
+    tls_info,
+    tracer,
+    uploading,
+)
 from ._models import Request, Response
+from ._proxies import Proxy, ProxyRoutes, open_tunnel
+from ._redirects import REDIRECT_STATUSES, redirect_request
+from ._retry import Retry, send_with_retries
+from ._tls import client_ssl_context
 from ._urls import URL, parse_url
 
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
 
-__all__ = ["Client", "InsecureRequestWarning"]
+__all__ = ["Client"]
 
 _IDEMPOTENT = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
 _EXPECTS_BODY = frozenset((b"POST", b"PUT", b"PATCH"))
-_REDIRECTS = frozenset((301, 302, 303, 307, 308))
+_REDIRECTS = REDIRECT_STATUSES
 _USE_CLIENT: Any = object()
 _USER_AGENT = f"aioreq/{__version__}".encode()
 _now = time.monotonic
 #: connect 10 s, read 30 s, write 30 s, pool 10 s, no total.
 DEFAULT_TIMEOUT = Timeout()
+#: How long a body with `Expect: 100-continue` waits for the server's 100 before it goes anyway
+#: (RFC 9110 §10.1.1 leaves it open; curl waits 1 second).
+CONTINUE_WAIT = 1.0
 
 
-class InsecureRequestWarning(UserWarning):
-    """A client was made with `verify=False`: its HTTPS is not protected from tampering."""
+class _Call:
+    """What one call of `send()` settled, shared by its redirects, auth rounds and retries."""
 
+    __slots__ = ("deadline", "download", "follow", "phases", "stream", "upload")
 
-@functools.lru_cache(maxsize=8)
-def _verifying_context(cafile: str | None, capath: str | None) -> _ssl.SSLContext:
-    """The verifying TLS context for a CA bundle, made once per process and shared by every
-    client (loading a CA bundle costs milliseconds; httpx pays it per client)."""
-    if cafile is None and capath is None:
-        return default_ssl_context()  # certifi's, shared with aioreq.streams
-    return create_ssl_context(cafile=cafile, capath=capath)
-
-
-def _ssl_context(
-    verify: bool | str | _ssl.SSLContext, cert: str | tuple[str, str] | None, trust_env: bool
-) -> _ssl.SSLContext:
-    """The TLS context of a client: shared unless it carries a client certificate."""
-    if isinstance(verify, _ssl.SSLContext):
-        context = verify
-    elif verify is False:
-        warnings.warn(
-            "verify=False: certificates and host names are not checked, so HTTPS does not "
-            "protect this client from tampering",
-            InsecureRequestWarning,
-            stacklevel=4,
-        )
-        context = create_ssl_context(verify=False)
-    else:
-        if isinstance(verify, str):
-            cafile, capath = (None, verify) if os.path.isdir(verify) else (verify, None)
-        elif trust_env:
-            cafile = os.environ.get("SSL_CERT_FILE") or None
-            capath = os.environ.get("SSL_CERT_DIR") or None
-        else:
-            cafile = capath = None
-        # A client certificate makes the context this client's own: never load it into a
-        # shared one.
-        if cert is None:
-            context = _verifying_context(cafile, capath)
-        else:
-            context = create_ssl_context(cafile=cafile, capath=capath)
-    if cert is not None:
-        certfile, keyfile = (cert, None) if isinstance(cert, str) else cert
-        context.load_cert_chain(certfile, keyfile)
-    return context
+    def __init__(
+        self,
+        phases: Timeout,
+        deadline: float | None,
+        stream: bool,
+        follow: bool,
+        upload: Progress | None = None,
+        download: Progress | None = None,
+    ) -> None:
+        self.phases = phases
+        self.deadline = deadline
+        self.stream = stream
+        self.follow = follow
+        self.upload = upload
+        self.download = download
 
 
 class Client:
@@ -113,15 +124,33 @@ class Client:
         params: query parameters added to every request.
         cookies: cookies sent to every host (a mapping), or a `http.cookiejar.CookieJar` to use
             as the client's jar.
+        auth: credentials for every request: an `Auth` (`BasicAuth`, `DigestAuth`,
+            `BearerAuth`, or a flow of your own), a (user, password) pair for Basic, or a
+            function that takes a `Request` and returns it with credentials.
         timeout: a `Timeout`, a number of seconds for every phase, or None for no deadline.
         limits: connection limits and keep-alive expiry.
         verify: True to check certificates against certifi's CA bundle (or `SSL_CERT_FILE` /
             `SSL_CERT_DIR` when `trust_env`); a CA bundle path; an `ssl.SSLContext`; or False
             (with an `InsecureRequestWarning`).
         cert: a client certificate: a PEM path (with the key), or (certificate, key) paths.
+        proxy: a proxy for every request: "http://host:port" (userinfo in it is the proxy's
+            credentials) or a `Proxy`.
         follow_redirects: follow 3xx redirects (up to `max_redirects`).
         max_redirects: the most redirects one request follows.
-        trust_env: read `SSL_CERT_FILE` and `SSL_CERT_DIR` from the environment.
+        retries: a `Retry` policy, or a number of retries with its defaults (off by default).
+        middleware: `async def mw(request, call_next) -> Response` functions, outermost first.
+        event_hooks: {"request": [...], "response": [...]}: functions (or coroutine functions)
+            called with each request sent and each response received, redirects included.
+        trace: a function called as `trace(event, info)` at each step of an exchange (see
+            `TRACE_EVENTS`), for logging and metrics.
+        trust_env: read `SSL_CERT_FILE`, `SSL_CERT_DIR`, the proxy variables (`HTTP_PROXY`,
+            `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) and `.netrc` (or `NETRC`) from the
+            environment.
+        uds: connect to this Unix domain socket, whatever the URL's host (which is still the
+            Host field and, for https, the name TLS checks).
+        expect_continue: send bodies of this many bytes or more (and streams of unknown length)
+            with `Expect: 100-continue`, so a server can refuse them before they are sent
+            (None: never).
         max_body_size: the largest response body accepted (None: no limit).
         max_decoded_size: the largest decoded body (a decompression bomb stops there).
     """
@@ -133,13 +162,21 @@ class Client:
         headers: HeadersLike | None = None,
         params: Any = None,
         cookies: CookiesLike | None = None,
+        auth: Any = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         limits: Limits | None = None,
         verify: bool | str | _ssl.SSLContext = True,
         cert: str | tuple[str, str] | None = None,
+        proxy: str | URL | Proxy | None = None,
         follow_redirects: bool = True,
         max_redirects: int = 20,
+        retries: Retry | int | None = None,
+        middleware: Sequence[Middleware] = (),
+        event_hooks: Mapping[str, Sequence[Hook]] | None = None,
+        trace: Trace | None = None,
         trust_env: bool = True,
+        uds: str | os.PathLike[str] | None = None,
+        expect_continue: int | None = None,
         max_body_size: int | None = None,
         max_decoded_size: int | None = DEFAULT_MAX_DECODED_SIZE,
     ) -> None:
@@ -158,17 +195,28 @@ class Client:
                 self.headers[name] = value
         self.params = params
         self._jar: CookieJar | None = None if cookies is None else make_jar(cookies)
+        self._auth = coerce_auth(auth)
         self.timeout = Timeout.of(timeout)
         self.follow_redirects = follow_redirects
         self.max_redirects = max_redirects
+        self._retry = Retry.coerce(retries)
         self.max_body_size = max_body_size
         self.max_decoded_size = max_decoded_size
+        self.expect_continue = expect_continue
+        self._middleware = tuple(middleware)
+        self._request_hooks, self._response_hooks = split_hooks(event_hooks)
+        self._trace = trace
         self._verify = verify
         self._cert = cert
         self._trust_env = trust_env
+        self._uds = None if uds is None else os.fspath(uds)
+        self._proxies = ProxyRoutes.make(proxy, trust_env=trust_env)
+        # Credentials from .netrc, by host, when there is one to read (looked up once a host).
+        self._netrc: dict[str, Auth | None] | None = {} if trust_env and _has_netrc() else None
         self._tls: _ssl.SSLContext | None = None
         self._pool = ConnectionPool(self._connect, limits)
         self._closed = False
+        self._settle()
 
     @property
     def base_url(self) -> URL | None:
@@ -183,6 +231,26 @@ class Client:
         self._plans.clear()
 
     @property
+    def auth(self) -> Auth | None:
+        """The auth of every request (see the `auth` argument)."""
+        return self._auth
+
+    @auth.setter
+    def auth(self, auth: Any) -> None:
+        self._auth = coerce_auth(auth)
+        self._settle()
+
+    @property
+    def retries(self) -> Retry | None:
+        """The retry policy (see `Retry`), or None."""
+        return self._retry
+
+    @retries.setter
+    def retries(self, retries: Retry | int | None) -> None:
+        self._retry = Retry.coerce(retries)
+        self._settle()
+
+    @property
     def cookies(self) -> CookieJar:
         """The client's cookie jar (an `http.cookiejar.CookieJar`): every response's Set-Cookie
         goes in, and each request carries the cookies the jar's rules (RFC 6265: domain, path,
@@ -195,34 +263,98 @@ class Client:
     def cookies(self, cookies: CookiesLike) -> None:
         self._jar = make_jar(cookies)
 
-    def _with_cookies(self, request: Request, jar: CookieJar) -> Request:
-        """The request with the jar's Cookie field for its URL (unless it has its own)."""
-        if "cookie" in request.headers:
-            return request
-        value = cookie_header(jar, request.url)
-        if value is None:
-            return request
-        headers = request.headers.copy()
-        headers["Cookie"] = value
-        return Request(request.method, request.url, headers, request.content, length=request.length)
+    def _settle(self) -> None:
+        """Note whether any of the client's layers around the exchange is in use (see the
+        module's docstring); `_plain` reads it on every request."""
+        self._layered = bool(
+            self._auth is not None
+            or self._retry is not None
+            or self._proxies is not None
+            or self._netrc is not None
+            or self._middleware
+            or self._request_hooks
+            or self._response_hooks
+        )
+
+    @property
+    def _plain(self) -> bool:
+        """Whether a request of this client needs nothing but the exchange itself."""
+        return (
+            not self._layered
+            and self._jar is None
+            and self.timeout.total is None
+            and self.expect_continue is None
+            and not self._closed
+        )
 
     # -- connections ----------------------------------------------------------------------------
 
     def _tls_context(self) -> _ssl.SSLContext:
         if self._tls is None:
-            self._tls = _ssl_context(self._verify, self._cert, self._trust_env)
+            self._tls = client_ssl_context(self._verify, self._cert, self._trust_env)
         return self._tls
 
     async def _connect(self, origin: Origin, connect_timeout: float | None) -> Connection:
-        scheme, host, port = origin
+        """Open a connection for a pool key: (scheme, host, port), with the `Proxy` after
+        them for a route through a proxy."""
+        scheme, host, port = origin[:3]
+        proxy: Proxy | None = origin[3] if len(origin) > 3 else None
+        trace = self._trace
+        started = _now()
         tls = self._tls_context() if scheme == "https" else None
-        stream = await open_tcp_stream(
-            host,
-            port,
-            ssl=tls,
-            server_hostname=host if tls else None,
-            connect_timeout=connect_timeout,
-        )
+        if proxy is not None:
+            deadline = None if connect_timeout is None else started + connect_timeout
+            hop = proxy.url
+            stream = await open_tcp_stream(
+                hop.host,
+                hop.port,
+                ssl=self._tls_context() if hop.scheme == "https" else None,
+                connect_timeout=connect_timeout,
+            )
+            try:
+                if tls is not None:
+                    target = URL(scheme, host, port, b"/")
+                    await open_tunnel(
+                        stream, target, proxy, timeout=_within(connect_timeout, deadline)
+                    )
+                    await stream.start_tls(
+                        tls, server_hostname=host, timeout=_within(connect_timeout, deadline)
+                    )
+            except BaseException:
+                stream.abort()
+                raise
+        elif self._uds is not None:
+            stream = await open_unix_stream(
+                self._uds,
+                ssl=tls,
+                server_hostname=host if tls else None,
+                connect_timeout=connect_timeout,
+            )
+        elif trace is not None and tls is not None:
+            # Traced: TCP and TLS one after the other, so each gets its own event.
+            stream = await open_tcp_stream(host, port, connect_timeout=connect_timeout)
+            trace("connection_created", connection_info(origin, stream, started))
+            handshake = _now()
+            left = None if connect_timeout is None else connect_timeout - (handshake - started)
+            try:
+                await stream.start_tls(tls, server_hostname=host, timeout=left)
+            except BaseException:
+                stream.abort()
+                raise
+            trace("tls_done", tls_info(origin, stream, handshake))
+            return Connection(stream, origin)
+        else:
+            stream = await open_tcp_stream(
+                host,
+                port,
+                ssl=tls,
+                server_hostname=host if tls else None,
+                connect_timeout=connect_timeout,
+            )
+        if trace is not None:
+            trace("connection_created", connection_info(origin, stream, started))
+            if tls is not None:
+                trace("tls_done", tls_info(origin, stream, started))
         return Connection(stream, origin)
 
     # -- building requests ----------------------------------------------------------------------
@@ -234,6 +366,7 @@ class Client:
         *,
         params: Any = None,
         headers: HeadersLike | None = None,
+        cookies: Mapping[str, str] | None = None,
         content: bytes | str | AsyncIterable[bytes] | Iterable[bytes] | None = None,
         data: Any = None,
         json: Any = None,
@@ -242,7 +375,7 @@ class Client:
         """The `Request` that `request()` would send (to inspect or adjust, then `send()`)."""
         target = self._url(url, params)
         has_body = content is not None or data is not None or json is not None or files is not None
-        if not headers and not has_body and target.userinfo is None:
+        if not headers and not has_body and not cookies and target.userinfo is None:
             # The usual GET: the client's own fields, shared, not copied.
             return Request(method.upper(), target, self.headers.raw)
         request_headers = self.headers.copy()
@@ -262,6 +395,11 @@ class Client:
             user, password = target.userinfo
             token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
             request_headers["Authorization"] = f"Basic {token}"
+        if cookies:
+            # The request's own cookies, with the jar's for its URL (the request's win).
+            jar = self._jar
+            jar_header = None if jar is None or not len(jar) else cookie_header(jar, target)
+            request_headers["Cookie"] = merge_cookies(jar_header, cookies)
         return Request(method.upper(), target, request_headers, body, length=length)
 
     def _plan(self, method: str, url: str) -> _Plan:
@@ -283,19 +421,28 @@ class Client:
         if params is None and not self.params and isinstance(url, str):
             parsed = self._urls.get(url)
             if parsed is None:
-                parsed = parse_url(url, base_url=self.base_url)
+                parsed = self._parse(url, None)
                 if len(self._urls) >= 512:
                     self._urls.clear()
                 self._urls[url] = parsed
             return parsed
         merged = _merge_params(self.params, params) if self.params else params
-        return parse_url(url, base_url=self.base_url, params=merged)
+        return self._parse(url, merged)
 
-    @staticmethod
-    def _wire_fields(request: Request) -> list[tuple[bytes, bytes]]:
+    def _parse(self, url: str | URL, params: Any) -> URL:
+        if url == "*" and self.base_url is not None:
+            # RFC 9112 §3.2.4 asterisk-form, for `OPTIONS *`: the server as a whole.
+            return URL(self.base_url.scheme, self.base_url.host, self.base_url.port, b"*")
+        return parse_url(url, base_url=self.base_url, params=params)
+
+    def _wire_fields(
+        self, request: Request, extra: Fields | None = None
+    ) -> list[tuple[bytes, bytes]]:
         """The header fields on the wire: Host first, the request's, then the framing."""
         fields = [(b"Host", request.url.host_header)]
         fields += request.fields
+        if extra:
+            fields += extra
         content = request.content
         if isinstance(content, bytes):
             if content or request.method.encode() in _EXPECTS_BODY:
@@ -315,27 +462,51 @@ class Client:
         *,
         params: Any = None,
         headers: HeadersLike | None = None,
+        cookies: Mapping[str, str] | None = None,
         content: bytes | str | AsyncIterable[bytes] | Iterable[bytes] | None = None,
         data: Any = None,
         json: Any = None,
         files: Any = None,
+        auth: Any = _USE_CLIENT,
         timeout: TimeoutTypes = _USE_CLIENT,
         follow_redirects: bool = _USE_CLIENT,
+        upload_progress: Progress | None = None,
+        download_progress: Progress | None = None,
     ) -> Response:
         """Send a request and read the whole response.
+
+        Args:
+            method: "GET", "POST"...
+            url: absolute, or relative to `base_url` ("*" with a `base_url`: `OPTIONS *`).
+            params: query parameters, added to the URL's own.
+            headers: fields for this request (they replace the client's of the same name).
+            cookies: cookies for this request, with the jar's for its URL (a mapping).
+            content: the body: bytes, str (UTF-8), or an (async) iterable of bytes, streamed.
+            data: a form (urlencoded; multipart with `files`).
+            json: a body as JSON.
+            files: multipart files: {name: bytes, file object, path, or (filename, that[,
+                content type])}.
+            auth: credentials for this request (None: none, not even the client's).
+            timeout: a `Timeout` or seconds, for this request.
+            follow_redirects: for this request.
+            upload_progress: called as `(bytes sent, total or None)` as the body goes out.
+            download_progress: called as `(bytes received, total or None)` as the body comes.
 
         Raises:
             InvalidURL: the URL cannot be used.
             LocalProtocolError: the request cannot be sent safely (CR/LF in a field...).
-            ConnectError, ConnectTimeout, PoolTimeout: no connection.
+            ConnectError, ConnectTimeout, PoolTimeout: no connection (`ProxyError`: the proxy
+                refused the tunnel).
             ReadError, ReadTimeout, WriteError, WriteTimeout: the exchange failed.
             RemoteProtocolError: the response was malformed or cut short.
             DecodingError: the body could not be content-decoded.
             TooManyRedirects: more redirects than `max_redirects`.
+            RequestNotReplayable: a streamed body would have to be sent again.
         """
         if (
             params is None
             and headers is None
+            and cookies is None
             and content is None
             and data is None
             and json is None
@@ -348,33 +519,49 @@ class Client:
             if plan is None or plan.fields is not self.headers.raw:
                 plan = self._plan(method, url)
             request = Request(plan.method, plan.url, plan.fields)
-            phases = self.timeout
             uses_client_settings = timeout is _USE_CLIENT and follow_redirects is _USE_CLIENT
             if (
                 uses_client_settings
-                and phases.total is None
-                and self._jar is None
-                and not self._closed
+                and auth is _USE_CLIENT
+                and upload_progress is None
+                and download_progress is None
+                and self._plain
             ):
                 # What send() does, for the commonest request of all, one call shorter.
+                phases = self.timeout
                 response = await self._send_once(request, phases, None, False, plan.head)
                 if self.follow_redirects and response.status in _REDIRECTS:
-                    return await self._follow(request, response, phases, None, False)
+                    call = _Call(phases, None, False, True)
+                    return await self._follow(request, response, call)
                 return response
             return await self.send(
-                request, timeout=timeout, follow_redirects=follow_redirects, _head=plan.head
+                request,
+                auth=auth,
+                timeout=timeout,
+                follow_redirects=follow_redirects,
+                upload_progress=upload_progress,
+                download_progress=download_progress,
+                _head=plan.head,
             )
         built = self.build_request(
             method,
             url,
             params=params,
             headers=headers,
+            cookies=cookies,
             content=content,
             data=data,
             json=json,
             files=files,
         )
-        return await self.send(built, timeout=timeout, follow_redirects=follow_redirects)
+        return await self.send(
+            built,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            upload_progress=upload_progress,
+            download_progress=download_progress,
+        )
 
     async def get(self, url: str | URL, **kwargs: Any) -> Response:
         """A GET request (see `request`)."""
@@ -387,7 +574,8 @@ class Client:
         return await self.request("HEAD", url, **kwargs)
 
     async def options(self, url: str | URL, **kwargs: Any) -> Response:
-        """An OPTIONS request (see `request`)."""
+        """An OPTIONS request (see `request`); `options("*")` asks about the server of
+        `base_url` as a whole."""
         return await self.request("OPTIONS", url, **kwargs)
 
     async def post(self, url: str | URL, **kwargs: Any) -> Response:
@@ -411,7 +599,8 @@ class Client:
 
         Iterate `response.iter_bytes()` (decoded), `iter_raw()`, `iter_text()` or
         `iter_lines()`, or `await response.aread()`. Leaving the block releases the
-        connection (closed if the body was not read to the end).
+        connection (closed if the body was not read to the end). Takes the arguments of
+        `request`.
         """
         return _StreamContext(self, method, url, kwargs)
 
@@ -420,11 +609,15 @@ class Client:
         request: Request,
         *,
         stream: bool = False,
+        auth: Any = _USE_CLIENT,
         timeout: TimeoutTypes = _USE_CLIENT,
         follow_redirects: bool = _USE_CLIENT,
+        upload_progress: Progress | None = None,
+        download_progress: Progress | None = None,
         _head: bytes | None = None,
     ) -> Response:
-        """Send a built request (see `build_request`), following redirects if asked."""
+        """Send a built request (see `build_request`) through the client's middlewares, auth,
+        redirects, retries and hooks."""
         if self._closed:
             raise RuntimeError("the client is closed")
         phases = self.timeout if timeout is _USE_CLIENT else Timeout.of(timeout)
@@ -432,29 +625,90 @@ class Client:
         # Deadlines are on the monotonic clock (loop.time() is the same clock, and costs more
         # to reach: asyncio.get_running_loop() makes a getpid() system call).
         deadline = None if phases.total is None else _now() + phases.total
+        call = _Call(phases, deadline, stream, follow, upload_progress, download_progress)
+        if self._proxies is not None or self.expect_continue is not None:
+            _head = None  # the prepared head has neither the proxy's form nor Expect
+        flow = self._auth_for(request, auth)
+        if self._middleware:
+            return await self._chain(call, flow)(request)
+        if flow is None:
+            return await self._following(request, call, _head)
+        return await authenticate(flow, request, lambda sent: self._following(sent, call, None))
+
+    def _auth_for(self, request: Request, auth: Any) -> Auth | None:
+        """The auth of a request: its own, the client's, or `.netrc`'s for its host."""
+        if auth is not _USE_CLIENT:
+            return coerce_auth(auth)
+        if self._auth is not None:
+            return self._auth
+        netrc = self._netrc
+        if netrc is None or "authorization" in request.headers:
+            return None
+        host = request.url.host
+        if host not in netrc:
+            if len(netrc) >= 512:
+                netrc.clear()
+            netrc[host] = netrc_auth(host)
+        return netrc[host]
+
+    def _chain(self, call: _Call, flow: Auth | None) -> Handler:
+        """The middlewares around auth, redirects and the exchange, outermost first."""
+
+        async def innermost(request: Request) -> Response:
+            if flow is None:
+                return await self._following(request, call, None)
+            return await authenticate(flow, request, lambda sent: self._following(sent, call, None))
+
+        handler: Handler = innermost
+        for middleware in reversed(self._middleware):
+            handler = link(middleware, handler)
+        return handler
+
+    async def _following(self, request: Request, call: _Call, head: bytes | None) -> Response:
+        """One request and the redirects it leads to."""
+        response = await self._hop(request, call, head)
+        if call.follow and response.status in _REDIRECTS:
+            return await self._follow(request, response, call)
+        return response
+
+    async def _hop(self, request: Request, call: _Call, head: bytes | None) -> Response:
+        """One request to one URL: cookies, hooks and retries around the exchange."""
         sent = self._cookies_for(request)
         if sent is not request:
-            _head = None  # the prepared head has no Cookie field
-        response = await self._send_once(sent, phases, deadline, stream, _head)
-        if follow and response.status in _REDIRECTS:
-            return await self._follow(request, response, phases, deadline, stream)
+            head = None  # the prepared head has no Cookie field
+        for hook in self._request_hooks:
+            await call_hook(hook, sent)
+            head = None  # a hook may have changed the request
+        retry = self._retry
+        if retry is None:
+            response = await self._send_once(
+                sent, call.phases, call.deadline, call.stream, head, call
+            )
+        else:
+
+            async def once(attempt: Request) -> Response:
+                return await self._send_once(
+                    attempt, call.phases, call.deadline, call.stream, None, call
+                )
+
+            response = await send_with_retries(retry, sent, once, deadline=call.deadline)
+        for hook in self._response_hooks:
+            await call_hook(hook, response)
         return response
 
     def _cookies_for(self, request: Request) -> Request:
         """The request with the jar's cookies for its URL, if the client has a jar with any."""
         jar = self._jar  # (made by the first response that sets a cookie)
-        if jar is None or not len(jar):
+        if jar is None or not len(jar) or "cookie" in request.headers:
             return request
-        return self._with_cookies(request, jar)
+        value = cookie_header(jar, request.url)
+        if value is None:
+            return request
+        headers = request.headers.copy()
+        headers["Cookie"] = value
+        return Request(request.method, request.url, headers, request.content, length=request.length)
 
-    async def _follow(
-        self,
-        request: Request,
-        response: Response,
-        phases: Timeout,
-        deadline: float | None,
-        stream: bool,
-    ) -> Response:
+    async def _follow(self, request: Request, response: Response, call: _Call) -> Response:
         """Follow the redirects that `response` (to `request`) begins."""
         history: list[Response] = []
         while True:
@@ -468,42 +722,13 @@ class Client:
                 )
             await response.aread()
             history.append(response)
-            request = self._redirect(request, response, location)
-            response = await self._send_once(
-                self._cookies_for(request), phases, deadline, stream, None
-            )
+            request = redirect_request(request, response, location)
+            response = await self._hop(request, call, None)
             if response.status not in _REDIRECTS:
                 break
         if history:
             response.history = history
         return response
-
-    def _redirect(self, request: Request, response: Response, location: str) -> Request:
-        """The request a redirect response asks for (RFC 9110 §15.4)."""
-        url = request.url.join(location)
-        method = request.method
-        status = response.status
-        headers = request.headers.copy()
-        content: bytes | AsyncIterable[bytes] = request.content
-        length = request.length
-        # RFC 9110 §15.4.2-4: a user agent may change POST to GET on 301 and 302; 303 asks
-        # for a GET (or HEAD) of the other resource.
-        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
-            method = "GET"
-            content, length = b"", 0
-            for name in ("content-length", "content-type", "transfer-encoding"):
-                if name in headers:
-                    del headers[name]
-        elif not request.replayable:
-            raise RemoteProtocolError(
-                f"{status} redirect to {url} asks to send the body again, but it was a stream"
-            )
-        if url.origin != request.url.origin:
-            # Credentials are for the origin they were given to (RFC 9110 §15.4).
-            for name in ("authorization", "cookie", "proxy-authorization"):
-                if name in headers:
-                    del headers[name]
-        return Request(method, url, headers, content, length=length)
 
     async def _send_once(
         self,
@@ -512,22 +737,41 @@ class Client:
         deadline: float | None,
         stream: bool,
         head_bytes: bytes | None,
+        call: _Call | None = None,
     ) -> Response:
         pool = self._pool
         url = request.url
-        origin = url.origin
+        origin: Origin = url.origin
         method = request.method.encode("ascii")
-        content = request.content
+        content: bytes | AsyncIterable[bytes] = request.content
         fields: Fields | None = None
+        expect: float | None = None
         if head_bytes is None or not isinstance(content, bytes):
-            fields = self._wire_fields(request)
-            head_bytes = encode_request_head(method, url.target, fields)
+            target = url.target
+            extra: list[tuple[bytes, bytes]] = []
+            proxies = self._proxies
+            if proxies is not None:
+                proxy = proxies.proxy_for(url)
+                if proxy is not None:
+                    origin = (*origin, proxy)
+                    if url.scheme == "http":
+                        # RFC 9112 §3.2.2: to a proxy, the target is the absolute URI.
+                        target = b"http://" + url.host_header + target
+                        extra += proxy.headers
+            if content and _expects_continue(self.expect_continue, content, request.length):
+                extra.append((b"Expect", b"100-continue"))
+                expect = CONTINUE_WAIT
+            fields = self._wire_fields(request, extra)
+            head_bytes = encode_request_head(method, target, fields)
+        upload = None if call is None else call.upload
         started = _now()
         if deadline is None:
             read_timeout, write_timeout = phases.read, phases.write
         else:
             read_timeout = _within(phases.read, deadline)
             write_timeout = _within(phases.write, deadline)
+        trace = self._trace
+        on_sent = None if trace is None else tracer(trace, "request_sent", request)
         fresh = False
         while True:
             # An idle connection is taken without a coroutine; only a new one or a wait needs it.
@@ -539,14 +783,26 @@ class Client:
                     connect_timeout=_within(phases.connect, deadline),
                     fresh=fresh,
                 )
+            if trace is not None:
+                trace(
+                    "connection_acquired",
+                    {"origin": origin[:3], "reused": connection.requests > 0, "request": request},
+                )
+            body = (
+                content
+                if upload is None or not content
+                else uploading(content, request.length, upload)
+            )
             try:
                 head = await connection.send(
                     method,
                     head_bytes,
                     fields,
-                    content,
+                    body,
                     read_timeout=read_timeout,
                     write_timeout=write_timeout,
+                    expect_continue=expect,
+                    on_sent=on_sent,
                 )
             except (ReadError, WriteError, RemoteProtocolError):
                 pool.release(connection, reusable=False)
@@ -564,6 +820,11 @@ class Client:
                 pool.release(connection, reusable=False)
                 raise
             break
+        if trace is not None:
+            trace(
+                "response_headers",
+                {"request": request, "status": head.status_code, "seconds": _now() - started},
+            )
         decoder = None
         coded = set_cookie = False
         for name, _ in head.headers:
@@ -582,7 +843,8 @@ class Client:
         if set_cookie:
             store_cookies(self.cookies, url, head.headers)
         version = "HTTP/1.1" if head.http_version == b"1.1" else "HTTP/1.0"
-        if stream:
+        progress = None if call is None else call.download
+        if stream or progress is not None:
 
             def release(completed: bool) -> None:
                 pool.release(connection, reusable=completed)
@@ -596,7 +858,11 @@ class Client:
                 release=release,
                 decoder=decoder,
             )
-            response._stream = _body_and_trailers(connection, phases.read, deadline, response)
+            response._stream = _body_and_trailers(
+                connection, phases.read, deadline, response, progress, trace, started
+            )
+            if not stream:
+                await response.aread()
         else:
             raw = connection.take_body(self.max_body_size)
             if raw is None:
@@ -614,6 +880,11 @@ class Client:
             response.num_bytes_downloaded = len(raw)
             if trailers:
                 response._set_trailers(trailers)
+            if trace is not None:
+                trace(
+                    "response_done",
+                    {"request": request, "bytes": len(raw), "seconds": _now() - started},
+                )
         response._elapsed = _now() - started
         return response
 
@@ -634,12 +905,48 @@ class Client:
         return f"<aioreq.Client {self._pool!r}>"
 
 
+def _expects_continue(
+    threshold: int | None, content: bytes | AsyncIterable[bytes], length: int | None
+) -> bool:
+    """Whether a body is sent with `Expect: 100-continue` (`threshold`: see `Client`)."""
+    if threshold is None:
+        return False
+    if isinstance(content, bytes):
+        return len(content) >= threshold
+    return length is None or length >= threshold
+
+
+def _has_netrc() -> bool:
+    """Whether there is a .netrc file to read credentials from."""
+    path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    return os.path.isfile(path)
+
+
 async def _body_and_trailers(
-    connection: Connection, read_timeout: float | None, deadline: float | None, response: Response
+    connection: Connection,
+    read_timeout: float | None,
+    deadline: float | None,
+    response: Response,
+    progress: Progress | None,
+    trace: Trace | None,
+    started: float,
 ) -> AsyncIterator[bytes]:
+    received = 0
+    total: int | None = None
+    if progress is not None:
+        length = response.headers.get("content-length")
+        total = int(length) if length is not None and length.isdigit() else None
     async for chunk in connection.body_chunks(read_timeout, deadline):
+        received += len(chunk)
         yield chunk
+        if progress is not None:
+            await call_hook(progress, received, total)
     response._set_trailers(connection.trailers)
+    if trace is not None:
+        trace(
+            "response_done",
+            {"request": response.request, "bytes": received, "seconds": _now() - started},
+        )
 
 
 class _Plan:
@@ -665,12 +972,19 @@ class _StreamContext:
         self._response: Response | None = None
 
     async def __aenter__(self) -> Response:
-        timeout = self._kwargs.pop("timeout", _USE_CLIENT)
-        follow = self._kwargs.pop("follow_redirects", _USE_CLIENT)
+        options = {
+            name: self._kwargs.pop(name)
+            for name in (
+                "auth",
+                "timeout",
+                "follow_redirects",
+                "upload_progress",
+                "download_progress",
+            )
+            if name in self._kwargs
+        }
         request = self._client.build_request(self._method, self._url, **self._kwargs)
-        self._response = await self._client.send(
-            request, stream=True, timeout=timeout, follow_redirects=follow
-        )
+        self._response = await self._client.send(request, stream=True, **options)
         return self._response
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -9,9 +9,11 @@ a client first uses cookies.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Union
 
+from .._exceptions import LocalProtocolError
 from ..protocol import Fields
 from ._urls import URL
 
@@ -19,10 +21,56 @@ if TYPE_CHECKING:
     from http.cookiejar import Cookie, CookieJar
     from urllib.request import Request as UrllibRequest
 
-__all__ = ["CookiesLike", "cookie_header", "make_jar", "store_cookies"]
+__all__ = [
+    "CookiesLike",
+    "check_cookie",
+    "cookie_header",
+    "make_jar",
+    "merge_cookies",
+    "store_cookies",
+]
 
 #: What `cookies=` takes: a `CookieJar` (used as it is) or a mapping of names to values.
 CookiesLike = Union["CookieJar", Mapping[str, str]]
+
+# RFC 6265 §4.1.1: cookie-name is a token; cookie-value is *cookie-octet or the same in DQUOTEs.
+_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VALUE_RE = re.compile(
+    r'[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*|"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*"'
+)
+
+
+def check_cookie(name: str, value: str) -> None:
+    """Refuse a cookie that would not be one cookie on the wire.
+
+    RFC 6265 §4.1.1: a name is a token and a value is cookie-octets (no space, DQUOTE, comma,
+    semicolon, backslash or control): a ";" in a value would add a cookie of the sender's
+    choosing, and a CR or LF would add a header field.
+
+    Raises:
+        LocalProtocolError: the name or the value is not allowed.
+    """
+    if not isinstance(name, str) or _NAME_RE.fullmatch(name) is None:
+        raise LocalProtocolError(f"{name!r} cannot be a cookie name (RFC 6265: a token)")
+    if not isinstance(value, str) or _VALUE_RE.fullmatch(value) is None:
+        raise LocalProtocolError(
+            f"{value!r} cannot be the value of cookie {name!r} (RFC 6265 cookie-octets: no "
+            "space, quote, comma, semicolon, backslash or control character)"
+        )
+
+
+def merge_cookies(jar_header: str | None, cookies: Mapping[str, str]) -> str:
+    """The Cookie field of a request with its own `cookies`, and what the jar has for its URL;
+    on a name both have, the request's wins."""
+    pairs: dict[str, str] = {}
+    if jar_header:
+        for item in jar_header.split("; "):
+            name, _, value = item.partition("=")
+            pairs[name] = value
+    for name, value in cookies.items():
+        check_cookie(name, value)
+        pairs[name] = value
+    return "; ".join(f"{name}={value}" for name, value in pairs.items())
 
 
 def make_jar(cookies: CookiesLike | None = None) -> CookieJar:
@@ -36,6 +84,7 @@ def make_jar(cookies: CookiesLike | None = None) -> CookieJar:
         return cookies
     jar = CookieJar()
     for name, value in (cookies or {}).items():
+        check_cookie(name, value)
         jar.set_cookie(_any_host_cookie(name, value))
     return jar
 

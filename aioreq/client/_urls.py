@@ -24,7 +24,8 @@ top of it:
 - Characters not allowed in a path or query (space, non-ASCII as UTF-8, `"<>\\^`{|}`) are
   percent-encoded; a valid `%XX` escape is kept as it is (never encoded twice) and a `%` that
   starts no escape becomes `%25`. Reserved characters (`:/?@[]!$&'()*+,;=`) are kept as given,
-  since changing them changes what the URL means. The fragment is dropped: it is never sent.
+  since changing them changes what the URL means. The fragment is kept in the URL (a redirect
+without one inherits it, RFC 9110 §10.2.2) but never sent: it is not part of the target.
 
 Query parameters (`params=`) are a mapping, a list of pairs or a query string; they are
 appended to the query the URL already has. Values are str, int, float, bool (sent as "true" or
@@ -190,6 +191,7 @@ class URL:
         target: the request-target in origin-form: the percent-encoded path ("/" when empty)
             and "?query" when there is one.
         userinfo: (user, password), percent-decoded, when the URL has userinfo; else None.
+        fragment: what follows "#", percent-encoded ("" for none); never sent.
     """
 
     scheme: str
@@ -197,6 +199,7 @@ class URL:
     port: int
     target: bytes
     userinfo: tuple[str, str] | None = None
+    fragment: str = ""
 
     @property
     def origin(self) -> tuple[str, str, int]:
@@ -237,9 +240,12 @@ class URL:
         return host
 
     def _unsplit(self, *, userinfo: bool) -> str:
-        return (
-            f"{self.scheme}://{self._authority(userinfo=userinfo)}{self.target.decode('latin-1')}"
-        )
+        url = f"{self.scheme}://{self._authority(userinfo=userinfo)}{self.target.decode('latin-1')}"
+        return f"{url}#{self.fragment}" if self.fragment else url
+
+    def with_fragment(self, fragment: str) -> URL:
+        """This URL with another fragment (percent-encoded as needed)."""
+        return replace(self, fragment=_percent_encode(fragment, _QUERY_SAFE, _QUERY_OK_RE))
 
     def __str__(self) -> str:
         """The URL without userinfo (so no password ends up in a log or a repr)."""
@@ -268,7 +274,8 @@ class URL:
         """`reference` (relative, no scheme) joined to this base as a prefix (see the module)."""
         if reference.startswith("//"):
             return f"{self.scheme}:{reference}"
-        path, _, query = reference.partition("#")[0].partition("?")
+        reference, hash_sign, fragment = reference.partition("#")
+        path, _, query = reference.partition("?")
         base_path, _, base_query = self.target.decode("latin-1").partition("?")
         if not base_path.endswith("/"):
             base_path += "/"
@@ -276,7 +283,7 @@ class URL:
         query = "&".join(q for q in (base_query, query) if q)
         if query:
             merged += "?" + query
-        return f"{self.scheme}://{self._authority(userinfo=True)}{merged}"
+        return f"{self.scheme}://{self._authority(userinfo=True)}{merged}{hash_sign}{fragment}"
 
 
 def _parse_port(text: str, url: str) -> int:
@@ -368,7 +375,8 @@ def _parse_absolute(url: str) -> URL:
     path = _percent_encode(parts.path, _PATH_SAFE, _PATH_OK_RE) or "/"
     query = _percent_encode(parts.query, _QUERY_SAFE, _QUERY_OK_RE)
     target = f"{path}?{query}" if query else path
-    return URL(scheme, host, port, target.encode("ascii"), userinfo)
+    fragment = _percent_encode(parts.fragment, _QUERY_SAFE, _QUERY_OK_RE)
+    return URL(scheme, host, port, target.encode("ascii"), userinfo, fragment)
 
 
 def parse_url(

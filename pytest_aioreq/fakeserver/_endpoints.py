@@ -71,6 +71,24 @@ endpoint                            answer
                                     else 401 ``{"authenticated": false}`` with
                                     ``WWW-Authenticate: Basic realm="pytest_aioreq"``.
                                     Neither part can contain "/" (even as %2F).
+``/digest-auth/{qop}/{user}/``      Digest authentication (RFC 7616), httpbin's shape:
+``{password}/{algorithm}/``         ``qop`` is ``auth`` or ``auth-int``; ``algorithm`` (MD5
+``{stale_after}``                   by default) is ``MD5``, ``MD5-sess``, ``SHA-256`` or
+                                    ``SHA-256-sess``; ``stale_after`` (``never`` by
+                                    default) is a number of uses. Valid credentials get 200
+                                    ``{"authenticated": true, "user": user}``; others 401
+                                    ``{"authenticated": false}`` with ``WWW-Authenticate:
+                                    Digest realm="pytest_aioreq", qop="...", nonce="...",
+                                    opaque="...", algorithm=...`` (a fresh nonce each
+                                    time). Valid means: the response hash, ``uri`` equal to
+                                    the request-target, a nonce this endpoint issued with
+                                    its opaque, ``nc`` above every nc seen with that nonce.
+                                    After ``stale_after`` successful uses of a nonce (or
+                                    with a nonce forgotten: 1024 are kept), valid
+                                    credentials get 401 with a new nonce and
+                                    ``stale=TRUE``. ``username*`` (RFC 7616 §3.4) and
+                                    ``userhash=true`` are understood.
+                                    ``/digest-auth/auth/ann/s3cret/SHA-256/2``.
 ``/truncate/{n}``                   a head announcing ``Content-Length: n`` (no
                                     ``Connection: close``: a server dying mid-body), then
                                     the first ``n // 2`` bytes of ``/bytes/{n}``, then the
@@ -99,8 +117,10 @@ from types import MappingProxyType, ModuleType
 from aioreq.protocol import encode_response_head
 from aioreq.server import RawResponse, Response
 
+from ._digest import digest_auth
 from ._expect import Handler, Reply
 from ._log import RecordedRequest
+from ._params import INTEGER, Invalid, integer, tail
 
 __all__ = ["route"]
 
@@ -108,16 +128,11 @@ _MAX_BYTES = 100 * 2**20
 _MAX_SECONDS = 60.0
 _MAX_DRIP_BYTES = 100_000
 _LETTERS = b"abcdefghijklmnopqrstuvwxyz"
-_INTEGER = re.compile(r"[0-9]{1,12}")
 _DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{0,9})?|\.[0-9]{1,9}")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _COOKIE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _REALM = 'Basic realm="pytest_aioreq"'
-
-
-class _Invalid(Exception):
-    """A parameter of the request is malformed: answered with 400 and the message."""
 
 
 def route(request: RecordedRequest) -> Handler | None:
@@ -142,7 +157,7 @@ def _guarded(handler: Handler) -> Handler:
             if isinstance(reply, (Response, RawResponse)):
                 return reply
             return await reply
-        except _Invalid as exc:
+        except Invalid as exc:
             return Response(400, text=f"pytest_aioreq: {request.path}: {exc}\n")
 
     return guarded
@@ -151,42 +166,26 @@ def _guarded(handler: Handler) -> Handler:
 # -- parameters -------------------------------------------------------------------------------
 
 
-def _tail(request: RecordedRequest, prefix: str) -> str:
-    """What follows `prefix` in the path."""
-    return request.path[len(prefix) :]
-
-
 def _param(request: RecordedRequest, name: str) -> str | None:
     """The first value of the query parameter `name`, or None."""
     values = request.query.get(name)
     return values[0] if values else None
 
 
-def _integer(text: str, what: str, low: int, high: int) -> int:
-    """`text` as a whole number from `low` to `high`.
-
-    Raises:
-        _Invalid: it is not one.
-    """
-    if _INTEGER.fullmatch(text) is None or not low <= int(text) <= high:
-        raise _Invalid(f"{what} must be a whole number from {low} to {high}, not {text!r}")
-    return int(text)
-
-
 def _seconds(text: str, what: str) -> float:
     """`text` as a number of seconds from 0 to 60 (decimals allowed).
 
     Raises:
-        _Invalid: it is not one.
+        Invalid: it is not one.
     """
     if _DECIMAL.fullmatch(text) is None or float(text) > _MAX_SECONDS:
-        raise _Invalid(f"{what} must be a number of seconds from 0 to 60, not {text!r}")
+        raise Invalid(f"{what} must be a number of seconds from 0 to 60, not {text!r}")
     return float(text)
 
 
 def _int_param(request: RecordedRequest, name: str, default: int, low: int, high: int) -> int:
     text = _param(request, name)
-    return default if text is None else _integer(text, name, low, high)
+    return default if text is None else integer(text, name, low, high)
 
 
 def _seconds_param(request: RecordedRequest, name: str, default: float) -> float:
@@ -204,12 +203,12 @@ def _pattern(n: int) -> bytes:
 
 
 def _status(request: RecordedRequest) -> Reply:
-    text = _tail(request, "/status/")
-    if _INTEGER.fullmatch(text) is not None and int(text) < 200:
-        raise _Invalid(
+    text = tail(request, "/status/")
+    if INTEGER.fullmatch(text) is not None and int(text) < 200:
+        raise Invalid(
             f"{text} is informational (1xx), not a final answer: /status/ takes 200 to 999"
         )
-    return Response(_integer(text, "the status code", 200, 999))
+    return Response(integer(text, "the status code", 200, 999))
 
 
 def _echo(request: RecordedRequest) -> Reply:
@@ -231,7 +230,7 @@ def _headers(request: RecordedRequest) -> Reply:
 
 
 def _bytes(request: RecordedRequest) -> Reply:
-    n = _integer(_tail(request, "/bytes/"), "n", 0, _MAX_BYTES)
+    n = integer(tail(request, "/bytes/"), "n", 0, _MAX_BYTES)
     return Response(headers=[("Content-Type", "application/octet-stream")], body=_pattern(n))
 
 
@@ -240,7 +239,7 @@ def _chunked(request: RecordedRequest) -> Reply:
     size = _int_param(request, "size", 10, 1, _MAX_BYTES)
     trailer = _int_param(request, "trailer", 0, 0, 1)
     if chunks * size > _MAX_BYTES:
-        raise _Invalid(f"chunks * size must be at most {_MAX_BYTES} bytes")
+        raise Invalid(f"chunks * size must be at most {_MAX_BYTES} bytes")
     headers = [("Content-Type", "text/plain; charset=us-ascii")]
     if trailer:
         headers.append(("Trailer", "X-Trailer"))
@@ -308,7 +307,7 @@ def _optional(name: str) -> ModuleType | None:
 
 
 async def _delay(request: RecordedRequest) -> Reply:
-    seconds = _seconds(_tail(request, "/delay/"), "the delay")
+    seconds = _seconds(tail(request, "/delay/"), "the delay")
     await asyncio.sleep(seconds)
     return Response(json={"delay": seconds})
 
@@ -339,7 +338,7 @@ async def _stall(request: RecordedRequest) -> Reply:
 
 
 def _redirect(request: RecordedRequest) -> Reply:
-    n = _integer(_tail(request, "/redirect/"), "n", 1, 10**9)
+    n = integer(tail(request, "/redirect/"), "n", 1, 10**9)
     location = "/echo" if n == 1 else f"/redirect/{n - 1}"
     return Response(302, headers=[("Location", location)])
 
@@ -347,11 +346,11 @@ def _redirect(request: RecordedRequest) -> Reply:
 def _redirect_to(request: RecordedRequest) -> Reply:
     url = _param(request, "url")
     if not url:
-        raise _Invalid("the url= parameter is missing")
+        raise Invalid("the url= parameter is missing")
     if _CONTROL.search(url):
-        raise _Invalid("the url must not contain control characters")
+        raise Invalid("the url must not contain control characters")
     status = _param(request, "status") or _param(request, "status_code") or "302"
-    code = _integer(status, "the status", 300, 399)
+    code = integer(status, "the status", 300, 399)
     return Response(code, headers=[("Location", url)])
 
 
@@ -377,18 +376,18 @@ def _cookies_set(request: RecordedRequest) -> Reply:
     headers = [("Location", "/cookies")]
     for name, values in request.query.items():
         if _TOKEN.fullmatch(name) is None:
-            raise _Invalid(f"{name!r} cannot be a cookie name")
+            raise Invalid(f"{name!r} cannot be a cookie name")
         for value in values:
             if _COOKIE_VALUE.fullmatch(value) is None:
-                raise _Invalid(f"{value!r} cannot be a cookie value (RFC 6265 cookie-octet)")
+                raise Invalid(f"{value!r} cannot be a cookie value (RFC 6265 cookie-octet)")
             headers.append(("Set-Cookie", f"{name}={value}; Path=/"))
     return Response(302, headers=headers)
 
 
 def _basic_auth(request: RecordedRequest) -> Reply:
-    parts = _tail(request, "/basic-auth/").split("/")
+    parts = tail(request, "/basic-auth/").split("/")
     if len(parts) != 2:
-        raise _Invalid("the path must be /basic-auth/{user}/{password}")
+        raise Invalid("the path must be /basic-auth/{user}/{password}")
     user, password = parts
     given = _basic_credentials(request.header("authorization"))
     if given is not None and secrets.compare_digest(given, f"{user}:{password}".encode()):
@@ -410,7 +409,7 @@ def _basic_credentials(authorization: str | None) -> bytes | None:
 
 
 def _truncate(request: RecordedRequest) -> Reply:
-    n = _integer(_tail(request, "/truncate/"), "n", 0, _MAX_BYTES)
+    n = integer(tail(request, "/truncate/"), "n", 0, _MAX_BYTES)
     fields = [(b"Content-Type", b"application/octet-stream"), (b"Content-Length", b"%d" % n)]
     return RawResponse(encode_response_head(200, fields) + _pattern(n // 2))
 
@@ -447,6 +446,7 @@ _PREFIXED: tuple[tuple[str, Handler], ...] = tuple(
         ("/delay/", _delay),
         ("/redirect/", _redirect),
         ("/basic-auth/", _basic_auth),
+        ("/digest-auth/", digest_auth),
         ("/truncate/", _truncate),
     )
 )

@@ -1,4 +1,5 @@
-"""What the fake server records: `RecordedRequest`, one per request that arrived."""
+"""What the fakes record: `RecordedRequest`, one per request that reached a fake server, and
+`ProxiedRequest`, one per request that reached the fake proxy."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json as _json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RecordedRequest"]
+__all__ = ["ProxiedRequest", "RecordedRequest"]
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,40 @@ class RecordedRequest:
         size = f", {len(self.body)} byte body" if self.body else ""
         where = f"HTTP/{self.http_version}{size}, connection {self.connection}"
         return f"{self.method} {self.target} ({where})"
+
+
+@dataclass(frozen=True)
+class ProxiedRequest:
+    """A request as the fake proxy received it, and the status it answered.
+
+    Attributes:
+        method: e.g. "GET", or "CONNECT" for a tunnel.
+        target: the request-target as sent: absolute-form ("http://127.0.0.1:8080/echo") for a
+            forwarded request, authority-form ("127.0.0.1:8443") for CONNECT.
+        headers: the header fields in the order they came, names as sent (Proxy-Authorization
+            included: it stops at the proxy).
+        tunnel: True for CONNECT.
+        status: what the proxy answered: 200 for an established tunnel, the origin's status for
+            a forwarded request, or the proxy's own refusal (400, 403, 407, 502, or the status
+            of `refuse_connect`).
+        connection: which client connection it came on: 1 for the first since `clear()`, 2 for
+            the next... Requests on one kept-alive connection share the number.
+    """
+
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    tunnel: bool
+    status: int
+    connection: int = 0
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """The value of the header `name` (case-insensitive), lines joined with ", ", or
+        `default`."""
+        key = name.lower()
+        values = [value for item, value in self.headers if item.lower() == key]
+        return ", ".join(values) if values else default
+
+    def describe(self) -> str:
+        """One line for a failure message: method, target, answer, connection."""
+        return f"{self.method} {self.target} -> {self.status} (connection {self.connection})"

@@ -119,7 +119,9 @@ def test_password_never_in_str_or_repr() -> None:
 def test_url_is_frozen_hashable_and_passes_through() -> None:
     parsed = parse_url("http://example.org/a")
     assert parse_url(parsed) is parsed
-    assert parsed == parse_url("HTTP://EXAMPLE.ORG:80/a#x")
+    assert parsed == parse_url("HTTP://EXAMPLE.ORG:80/a")
+    assert parse_url("http://example.org/a#x") != parsed  # another URL, the same target
+    assert parse_url("http://example.org/a#x").target == parsed.target
     assert len({parsed, parse_url("http://example.org/a")}) == 1
     with pytest.raises(AttributeError):
         parsed.host = "other"  # type: ignore[misc]
@@ -159,6 +161,15 @@ def test_params_on_a_url_without_query_and_on_a_parsed_url() -> None:
     parsed = parse_url("http://h/p#frag")
     assert parse_url(parsed, params=[("x", "1")]).target == b"/p?x=1"
     assert parsed.target == b"/p"
+    assert str(parse_url(parsed, params=[("x", "1")])) == "http://h/p?x=1#frag"
+
+
+def test_the_fragment_is_kept_encoded_and_never_in_the_target() -> None:
+    parsed = parse_url("http://h/p?q#a b/c?d")
+    assert parsed.fragment == "a%20b/c?d"
+    assert parsed.target == b"/p?q"
+    assert str(parsed) == "http://h/p?q#a%20b/c?d"
+    assert str(parsed.with_fragment("top")) == "http://h/p?q#top"
 
 
 def test_query_pairs_and_encode_query() -> None:
@@ -186,7 +197,7 @@ JOINED_TO_BASE = [
     ("https://api.example.org", "users/1?x=y z", "https://api.example.org/users/1?x=y%20z"),
     ("https://api.example.org/v1", "", "https://api.example.org/v1/"),
     ("https://api.example.org/v1", "?page=2", "https://api.example.org/v1/?page=2"),
-    ("https://api.example.org/v1", "a#frag", "https://api.example.org/v1/a"),
+    ("https://api.example.org/v1", "a#frag", "https://api.example.org/v1/a#frag"),
     ("https://api.example.org/v1", "../x", "https://api.example.org/v1/../x"),
     (
         "https://api.example.org/v1?key=k",
@@ -226,8 +237,8 @@ REDIRECTS = [
     ("http://a/b/c/d?q", "../g", "http://a/b/g", None),
     ("http://a/b/c/d?q", "/g", "http://a/g", None),
     ("http://a/b/c/d?q", "?y", "http://a/b/c/d?y", None),
-    ("http://a/b/c/d?q", "g?y#s", "http://a/b/c/g?y", None),
-    ("http://a/b/c/d?q", "#s", "http://a/b/c/d?q", None),
+    ("http://a/b/c/d?q", "g?y#s", "http://a/b/c/g?y#s", None),
+    ("http://a/b/c/d?q", "#s", "http://a/b/c/d?q#s", None),
     ("http://a/b/c/d?q", "", "http://a/b/c/d?q", None),
     ("http://a/b/c/d?q", "//g/x", "http://g/x", None),
     ("https://a/b", "//g:8443/x", "https://g:8443/x", None),

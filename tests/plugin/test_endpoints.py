@@ -9,18 +9,23 @@ from __future__ import annotations
 import base64
 import contextlib
 import gzip
+import hashlib
 import http.client
 import importlib.util
 import json
+import re
 import socket
 import sys
 import time
+import urllib.error
+import urllib.request
 import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
+import requests.auth
 
 from pytest_aioreq.fakeserver import FakeServer, RecordedRequest
 from pytest_aioreq.fakeserver._endpoints import route
@@ -540,6 +545,256 @@ def test_basic_auth_scheme_is_case_insensitive(aioreq_server: FakeServer) -> Non
 
 @pytest.mark.parametrize("path", ["/basic-auth/ann", "/basic-auth/a/b/c"])
 def test_basic_auth_refuses_other_paths(aioreq_server: FakeServer, path: str) -> None:
+    assert get(aioreq_server, path).status_code == 400
+
+
+# -- /digest-auth -----------------------------------------------------------------------------
+#
+# Real clients first (urllib, requests); then a hand-rolled client, written out from RFC 7616
+# §3.4 in a few lines, for what those two cannot do (auth-int, username*, a chosen nc).
+
+
+def urllib_get(url: str, user: str, password: str) -> Any:
+    manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    manager.add_password(None, url, user, password)
+    opener = urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(manager))
+    with opener.open(url, timeout=TIMEOUT) as response:
+        return json.loads(response.read())
+
+
+def urllib_has(algorithm: str) -> bool:
+    handler = urllib.request.HTTPDigestAuthHandler()
+    try:
+        handler.get_algorithm_impls(algorithm)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "algorithm",
+    [
+        "MD5",
+        pytest.param(
+            "SHA-256",
+            marks=pytest.mark.skipif(
+                not urllib_has("SHA-256"), reason="this Python's urllib has no SHA-256 digest"
+            ),
+        ),
+    ],
+)
+def test_digest_auth_urllib(aioreq_server: FakeServer, algorithm: str) -> None:
+    url = aioreq_server.url_for(f"/digest-auth/auth/ann/s3cret/{algorithm}")
+    assert urllib_get(url, "ann", "s3cret") == {"authenticated": True, "user": "ann"}
+
+
+@pytest.mark.parametrize("algorithm", ["MD5", "MD5-sess", "SHA-256", "sha-256"])
+def test_digest_auth_requests(aioreq_server: FakeServer, algorithm: str) -> None:
+    auth = requests.auth.HTTPDigestAuth("ann", "s3cret")
+    response = get(aioreq_server, f"/digest-auth/auth/ann/s3cret/{algorithm}", auth=auth)
+    assert response.status_code == 200
+    assert response.json() == {"authenticated": True, "user": "ann"}
+    challenge = response.history[0].headers["WWW-Authenticate"]
+    assert f"algorithm={algorithm.replace('sha', 'SHA')}" in challenge
+
+
+def test_digest_auth_requests_counts_on_one_nonce(aioreq_server: FakeServer) -> None:
+    """requests sends the cached nonce with nc 2, 3... on later requests: each is accepted."""
+    auth = requests.auth.HTTPDigestAuth("ann", "s3cret")
+    with requests.Session() as session:
+        for _ in range(3):
+            url = aioreq_server.url_for("/digest-auth/auth/ann/s3cret/SHA-256")
+            response = session.get(url, auth=auth, timeout=TIMEOUT)
+            assert response.status_code == 200
+    ncs = [
+        re.search(r"nc=(\w+)", request.header("authorization") or "")
+        for request in aioreq_server.requests
+    ]
+    assert [nc.group(1) if nc else None for nc in ncs] == [None, "00000001", "00000002", "00000003"]
+
+
+def test_digest_auth_requests_wrong_password(aioreq_server: FakeServer) -> None:
+    auth = requests.auth.HTTPDigestAuth("ann", "wrong")
+    response = get(aioreq_server, "/digest-auth/auth/ann/s3cret", auth=auth)
+    assert response.status_code == 401
+    assert response.json() == {"authenticated": False}
+    assert "stale" not in response.headers["WWW-Authenticate"]
+
+
+def test_digest_auth_without_credentials(aioreq_server: FakeServer) -> None:
+    first = get(aioreq_server, "/digest-auth/auth-int/ann/s3cret/SHA-256-sess")
+    second = get(aioreq_server, "/digest-auth/auth-int/ann/s3cret/SHA-256-sess")
+    assert first.status_code == 401
+    assert first.json() == {"authenticated": False}
+    pattern = (
+        r'Digest realm="pytest_aioreq", qop="auth-int", nonce="([0-9a-f]{32})", '
+        r'opaque="([0-9a-f]{32})", algorithm=SHA-256-sess'
+    )
+    one = re.fullmatch(pattern, first.headers["WWW-Authenticate"])
+    two = re.fullmatch(pattern, second.headers["WWW-Authenticate"])
+    assert one is not None
+    assert two is not None
+    assert one.group(1) != two.group(1), "a fresh nonce each time"
+
+
+def challenge_params(field: str) -> dict[str, str]:
+    """The parameters of the endpoint's challenge (its values hold no quote or backslash)."""
+    assert field.startswith("Digest ")
+    return {name: value.strip('"') for name, value in re.findall(r'(\w+)=("[^"]*"|[^,]+)', field)}
+
+
+def digest_challenge(server: FakeServer, path: str) -> dict[str, str]:
+    """The parameters of the challenge `path` answers without credentials."""
+    response = get(server, path)
+    assert response.status_code == 401
+    return challenge_params(response.headers["WWW-Authenticate"])
+
+
+def digest_answer(
+    challenge: dict[str, str],
+    path: str,
+    *,
+    user: str = "ann",
+    password: str = "s3cret",
+    nc: int = 1,
+    method: str = "GET",
+    body: bytes = b"",
+    username_field: str | None = None,
+) -> str:
+    """An Authorization field for `challenge`, written out from RFC 7616 §3.4."""
+    name = challenge["algorithm"]
+    h = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}[name.removesuffix("-sess")]
+
+    def hex_of(*parts: str | bytes) -> str:
+        data = b":".join(p if isinstance(p, bytes) else p.encode() for p in parts)
+        return h(data).hexdigest()
+
+    cnonce, nc_text, qop = "0a4f113b", f"{nc:08x}", challenge["qop"]
+    ha1 = hex_of(user, challenge["realm"], password)
+    if name.endswith("-sess"):
+        ha1 = hex_of(ha1, challenge["nonce"], cnonce)
+    ha2 = hex_of(method, path) if qop == "auth" else hex_of(method, path, hex_of(body))
+    response = hex_of(ha1, challenge["nonce"], nc_text, cnonce, qop, ha2)
+    username = username_field or f'username="{user}"'
+    return (
+        f'Digest {username}, realm="{challenge["realm"]}", uri="{path}", '
+        f'algorithm={name}, nonce="{challenge["nonce"]}", nc={nc_text}, cnonce="{cnonce}", '
+        f'qop={qop}, response="{response}", opaque="{challenge["opaque"]}"'
+    )
+
+
+def test_digest_auth_int(aioreq_server: FakeServer) -> None:
+    path = "/digest-auth/auth-int/ann/s3cret/MD5-sess"
+    challenge = digest_challenge(aioreq_server, path)
+    headers = {"Authorization": digest_answer(challenge, path, method="POST", body=b"payload")}
+    url = aioreq_server.url_for(path)
+    response = requests.post(url, data=b"payload", headers=headers, timeout=TIMEOUT)
+    assert response.status_code == 200
+    headers = {"Authorization": digest_answer(challenge, path, method="POST", nc=2, body=b"x")}
+    response = requests.post(url, data=b"other", headers=headers, timeout=TIMEOUT)
+    assert response.status_code == 401, "auth-int covers the body"
+
+
+def test_digest_auth_username_star(aioreq_server: FakeServer) -> None:
+    path = "/digest-auth/auth/J%C3%A4s%C3%B8n/pw/SHA-256"
+    challenge = digest_challenge(aioreq_server, path)
+    answer = digest_answer(
+        challenge,
+        path,
+        user="Jäsøn",
+        password="pw",
+        username_field="username*=UTF-8''J%C3%A4s%C3%B8n",
+    )
+    response = get(aioreq_server, path, headers={"Authorization": answer})
+    assert response.json() == {"authenticated": True, "user": "Jäsøn"}
+
+
+def test_digest_auth_refuses_a_replayed_nc(aioreq_server: FakeServer) -> None:
+    path = "/digest-auth/auth/ann/s3cret"
+    challenge = digest_challenge(aioreq_server, path)
+
+    def status(nc: int) -> int:
+        answer = digest_answer(challenge, path, nc=nc)
+        response = get(aioreq_server, path, headers={"Authorization": answer})
+        if response.status_code == 401:
+            assert "stale" not in response.headers["WWW-Authenticate"]
+        return response.status_code
+
+    assert [status(nc) for nc in (1, 1, 3, 2, 3, 4)] == [200, 401, 200, 401, 401, 200]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ('uri="/digest-auth/auth/ann/s3cret"', 'uri="/digest-auth/auth/ann/s3cret?x"'),
+        ('realm="pytest_aioreq"', 'realm="other"'),
+        ("algorithm=MD5", "algorithm=SHA-256"),
+        ("qop=auth", "qop=auth-int"),
+        ('username="ann"', 'username="bob"'),
+        ('opaque="', 'opaque="0'),
+        ('cnonce="0a4f113b", ', ""),
+        ("nc=00000001", "nc=1"),
+        ("Digest ", "Basic "),
+        (", response=", ", response=x, response="),
+    ],
+)
+def test_digest_auth_refuses_altered_credentials(
+    aioreq_server: FakeServer, change: tuple[str, str]
+) -> None:
+    path = "/digest-auth/auth/ann/s3cret"
+    answer = digest_answer(digest_challenge(aioreq_server, path), path)
+    assert change[0] in answer
+    altered = answer.replace(*change)
+    assert get(aioreq_server, path, headers={"Authorization": altered}).status_code == 401
+    assert get(aioreq_server, path, headers={"Authorization": answer}).status_code == 200
+
+
+def test_digest_auth_stale_after(aioreq_server: FakeServer) -> None:
+    path = "/digest-auth/auth/ann/s3cret/MD5/2"
+    challenge = digest_challenge(aioreq_server, path)
+    responses = [
+        get(aioreq_server, path, headers={"Authorization": digest_answer(challenge, path, nc=nc)})
+        for nc in (1, 2, 3)
+    ]
+    assert [response.status_code for response in responses] == [200, 200, 401]
+    field = responses[2].headers["WWW-Authenticate"]
+    assert field.endswith(", stale=TRUE")
+    fresh = challenge_params(field)
+    assert fresh["nonce"] != challenge["nonce"]
+    answer = digest_answer(fresh, path)
+    assert get(aioreq_server, path, headers={"Authorization": answer}).status_code == 200
+    # The old nonce is forgotten: valid credentials with it are told stale again.
+    answer = digest_answer(challenge, path, nc=4)
+    response = get(aioreq_server, path, headers={"Authorization": answer})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].endswith(", stale=TRUE")
+
+
+def test_digest_auth_stale_after_with_requests(aioreq_server: FakeServer) -> None:
+    """requests answers the stale 401 with the new nonce, without being told the password
+    again."""
+    auth = requests.auth.HTTPDigestAuth("ann", "s3cret")
+    url = aioreq_server.url_for("/digest-auth/auth/ann/s3cret/SHA-256/1")
+    with requests.Session() as session:
+        first = session.get(url, auth=auth, timeout=TIMEOUT)
+        second = session.get(url, auth=auth, timeout=TIMEOUT)
+    assert [r.status_code for r in [*first.history, first]] == [401, 200]
+    assert [r.status_code for r in [*second.history, second]] == [401, 200]
+    assert second.history[0].headers["WWW-Authenticate"].endswith(", stale=TRUE")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/digest-auth/auth/ann",
+        "/digest-auth/auth-conf/ann/pw",
+        "/digest-auth/auth/ann/pw/SHA-1",
+        "/digest-auth/auth/ann/pw/MD5/0",
+        "/digest-auth/auth/ann/pw/MD5/soon",
+        "/digest-auth/auth/ann/pw/MD5/2/more",
+    ],
+)
+def test_digest_auth_refuses_other_paths(aioreq_server: FakeServer, path: str) -> None:
     assert get(aioreq_server, path).status_code == 400
 
 

@@ -46,9 +46,9 @@ from .._version import __version__
 from ..connection import Connection, Origin
 from ..pool import ConnectionPool
 from ..protocol import Fields, encode_request_head
-from ..streams import open_tcp_stream, open_unix_stream
 from ._auth import Auth, authenticate, coerce_auth, netrc_auth
 from ._bodies import encode_body
+from ._connector import Connector
 from ._cookies import CookiesLike, cookie_header, make_jar, merge_cookies, store_cookies
 from ._decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECODED_SIZE, make_decoder
 from ._hooks import (
@@ -58,18 +58,15 @@ from ._hooks import (
     Progress,
     Trace,
     call_hook,
-    connection_info,
     link,
     split_hooks,
-    tls_info,
     tracer,
     uploading,
 )
 from ._models import Request, Response
-from ._proxies import Proxy, ProxyRoutes, open_tunnel
+from ._proxies import Proxy, ProxyRoutes
 from ._redirects import REDIRECT_STATUSES, redirect_request
 from ._retry import Retry, send_with_retries
-from ._tls import client_ssl_context
 from ._urls import URL, parse_url
 
 if TYPE_CHECKING:
@@ -206,15 +203,13 @@ class Client:
         self._middleware = tuple(middleware)
         self._request_hooks, self._response_hooks = split_hooks(event_hooks)
         self._trace = trace
-        self._verify = verify
-        self._cert = cert
-        self._trust_env = trust_env
-        self._uds = None if uds is None else os.fspath(uds)
+        self._connector = Connector(
+            verify=verify, cert=cert, trust_env=trust_env, uds=uds, trace=trace
+        )
         self._proxies = ProxyRoutes.make(proxy, trust_env=trust_env)
         # Credentials from .netrc, by host, when there is one to read (looked up once a host).
         self._netrc: dict[str, Auth | None] | None = {} if trust_env and _has_netrc() else None
-        self._tls: _ssl.SSLContext | None = None
-        self._pool = ConnectionPool(self._connect, limits)
+        self._pool = ConnectionPool(self._connector, limits)
         self._closed = False
         self._settle()
 
@@ -286,76 +281,6 @@ class Client:
             and self.expect_continue is None
             and not self._closed
         )
-
-    # -- connections ----------------------------------------------------------------------------
-
-    def _tls_context(self) -> _ssl.SSLContext:
-        if self._tls is None:
-            self._tls = client_ssl_context(self._verify, self._cert, self._trust_env)
-        return self._tls
-
-    async def _connect(self, origin: Origin, connect_timeout: float | None) -> Connection:
-        """Open a connection for a pool key: (scheme, host, port), with the `Proxy` after
-        them for a route through a proxy."""
-        scheme, host, port = origin[:3]
-        proxy: Proxy | None = origin[3] if len(origin) > 3 else None
-        trace = self._trace
-        started = _now()
-        tls = self._tls_context() if scheme == "https" else None
-        if proxy is not None:
-            deadline = None if connect_timeout is None else started + connect_timeout
-            hop = proxy.url
-            stream = await open_tcp_stream(
-                hop.host,
-                hop.port,
-                ssl=self._tls_context() if hop.scheme == "https" else None,
-                connect_timeout=connect_timeout,
-            )
-            try:
-                if tls is not None:
-                    target = URL(scheme, host, port, b"/")
-                    await open_tunnel(
-                        stream, target, proxy, timeout=_within(connect_timeout, deadline)
-                    )
-                    await stream.start_tls(
-                        tls, server_hostname=host, timeout=_within(connect_timeout, deadline)
-                    )
-            except BaseException:
-                stream.abort()
-                raise
-        elif self._uds is not None:
-            stream = await open_unix_stream(
-                self._uds,
-                ssl=tls,
-                server_hostname=host if tls else None,
-                connect_timeout=connect_timeout,
-            )
-        elif trace is not None and tls is not None:
-            # Traced: TCP and TLS one after the other, so each gets its own event.
-            stream = await open_tcp_stream(host, port, connect_timeout=connect_timeout)
-            trace("connection_created", connection_info(origin, stream, started))
-            handshake = _now()
-            left = None if connect_timeout is None else connect_timeout - (handshake - started)
-            try:
-                await stream.start_tls(tls, server_hostname=host, timeout=left)
-            except BaseException:
-                stream.abort()
-                raise
-            trace("tls_done", tls_info(origin, stream, handshake))
-            return Connection(stream, origin)
-        else:
-            stream = await open_tcp_stream(
-                host,
-                port,
-                ssl=tls,
-                server_hostname=host if tls else None,
-                connect_timeout=connect_timeout,
-            )
-        if trace is not None:
-            trace("connection_created", connection_info(origin, stream, started))
-            if tls is not None:
-                trace("tls_done", tls_info(origin, stream, started))
-        return Connection(stream, origin)
 
     # -- building requests ----------------------------------------------------------------------
 

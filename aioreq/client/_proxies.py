@@ -58,7 +58,8 @@ class Proxy:
         url: "http://host:port" (or "https://" to reach the proxy over TLS); userinfo in it
             ("http://user:password@host:port") is the proxy's Basic credentials.
         auth: (user, password) for the proxy, instead of userinfo in the URL.
-        headers: fields sent to the proxy alone: with each forwarded request, or with CONNECT.
+        headers: fields for the proxy: sent with CONNECT, and with each forwarded http://
+            request (which a proxy may pass on to the origin).
     """
 
     url: URL

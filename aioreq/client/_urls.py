@@ -207,6 +207,16 @@ class URL:
         return (self.scheme, self.host, self.port)
 
     @property
+    def path(self) -> str:
+        """The path, percent-decoded ("/" at least)."""
+        return unquote(self.target.partition(b"?")[0].decode("ascii"))
+
+    @property
+    def query(self) -> str:
+        """The query as written, without its "?" ("" when there is none)."""
+        return self.target.partition(b"?")[2].decode("ascii")
+
+    @property
     def is_default_port(self) -> bool:
         """Whether the port is the default one of the scheme."""
         return DEFAULT_PORTS.get(self.scheme) == self.port

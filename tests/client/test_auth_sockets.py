@@ -86,16 +86,22 @@ async def test_a_custom_flow_that_answers_a_401(aioreq_server: FakeServer) -> No
         def auth_flow(
             self, request: aioreq.Request
         ) -> Generator[aioreq.Request, aioreq.Response, None]:
-            if self.token is not None:
-                request.headers["Authorization"] = f"Bearer {self.token}"
-            response = yield request
+            response = yield self._signed(request)
             if response.status == 401:
                 token_response = yield aioreq.Request(
                     "GET", request.url.join("/token"), [(b"Accept", b"application/json")]
                 )
                 self.token = token_response.json()["token"]
-                request.headers["Authorization"] = f"Bearer {self.token}"
-                yield request
+                yield self._signed(request)
+
+        def _signed(self, request: aioreq.Request) -> aioreq.Request:
+            """A copy of the request with the token: a flow never changes the caller's."""
+            headers = request.headers.copy()
+            if self.token is not None:
+                headers["Authorization"] = f"Bearer {self.token}"
+            return aioreq.Request(
+                request.method, request.url, headers, request.content, length=request.length
+            )
 
     def protected(recorded: Any) -> aioreq.server.Response:
         if recorded.header("authorization") == "Bearer t0k3n":

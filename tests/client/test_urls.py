@@ -358,3 +358,11 @@ def test_targets_are_accepted_by_the_serializer() -> None:
         url = parse_url(row[0])
         head = encode_request_head(b"GET", url.target, [(b"Host", url.host_header)])
         assert head.startswith(b"GET " + url.target + b" HTTP/1.1\r\nHost: ")
+
+
+def test_path_and_query() -> None:
+    parsed = parse_url("http://h/caf%C3%A9/x?a=1&b=%20#f")
+    assert parsed.path == "/café/x"
+    assert parsed.query == "a=1&b=%20"
+    assert parse_url("http://h").path == "/"
+    assert parse_url("http://h").query == ""

@@ -764,7 +764,11 @@ class Client:
             codings = b", ".join(
                 v for n, v in head.headers if len(n) == 16 and n.lower() == b"content-encoding"
             )
-            decoder = make_decoder(codings, max_size=None if stream else self.max_decoded_size)
+            try:
+                decoder = make_decoder(codings, max_size=None if stream else self.max_decoded_size)
+            except BaseException:
+                pool.release(connection, reusable=False)
+                raise
         if set_cookie:
             store_cookies(self.cookies, url, head.headers)
         version = "HTTP/1.1" if head.http_version == b"1.1" else "HTTP/1.0"

@@ -26,6 +26,10 @@ Decisions, and why:
   output is made in several steps holds it twice for a moment (up to twice the cap); each
   coding of a chain has its own cap; and the libraries' windows, allocated in C, are not
   counted (zlib 32 KiB, brotli up to 16 MiB, zstd up to 8 MiB).
+- A chain of more than `MAX_CODINGS` codings is refused with `DecodingError` before any
+  decoder is made: each decoder holds buffers of its own, and "gzip, gzip, ..." repeated
+  thousands of times in one field would otherwise make thousands (urllib3 shipped that:
+  CVE-2025-66418; it limits the chain to 5 as well). No server applies more than two.
 - A body with no bytes at all decodes to no bytes: servers do label empty bodies with a coding,
   and there is nothing truncated to detect. Any other coded body must end where its format says
   it ends, or `flush()` raises `DecodingError`.
@@ -48,6 +52,7 @@ from .._exceptions import DecodingError
 __all__ = [
     "ACCEPT_ENCODING",
     "DEFAULT_MAX_DECODED_SIZE",
+    "MAX_CODINGS",
     "BrotliDecoder",
     "Decoder",
     "DeflateDecoder",
@@ -66,6 +71,8 @@ __all__ = [
 # page bodies, yet harmless to allocate; a larger legitimate body needs the knob (`max_size`,
 # the client's `max_decoded_size`), and the error message says so.
 DEFAULT_MAX_DECODED_SIZE = 64 * 2**20
+#: The longest chain of content codings a response may list.
+MAX_CODINGS = 5
 
 # RFC 9659 §3 (updating RFC 8878): for the "zstd" content coding, encoders must not produce
 # frames that need a Window_Size above 8 MB, and decoders must support up to 8 MB. A frame asking
@@ -627,10 +634,16 @@ def make_decoder(
 
     Raises:
         ValueError: max_size is negative.
+        DecodingError: more than `MAX_CODINGS` codings are listed.
     """
     if max_size is not None and max_size < 0:
         raise ValueError(f"max_size must be None or at least 0, not {max_size}")
     codings = parse_content_encoding(content_encoding)
+    if len(codings) > MAX_CODINGS:
+        raise DecodingError(
+            f"Content-Encoding lists {len(codings)} codings; at most {MAX_CODINGS} are "
+            "undone (a longer chain only serves to exhaust memory)"
+        )
     stages: list[Decoder] = []
     while codings and _supported(codings[-1]):
         stages.append(_make_one(codings.pop(), max_size))

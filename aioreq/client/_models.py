@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Request", "Response"]
 
+_DECODE_SLICE = 16 * 1024
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([-\w.:]+)""", re.IGNORECASE)
 
 
@@ -265,10 +266,18 @@ class Response:
                 yield self._body
             return
         decoder = self._decoder
+        if decoder is None:
+            async for chunk in self.iter_raw():
+                yield chunk
+            return
         async for chunk in self.iter_raw():
-            data = decoder.decode(chunk) if decoder is not None else chunk
-            if data:
-                yield data
+            # Fed in small slices: a decoder returns all that its input decodes to, and a
+            # read of a whole transport buffer of gzip could decode to a gigabyte at once
+            # (urllib3's CVE-2025-66471); 16 KiB of input make at most ~16 MiB of gzip output.
+            for start in range(0, len(chunk), _DECODE_SLICE):
+                data = decoder.decode(chunk[start : start + _DECODE_SLICE])
+                if data:
+                    yield data
         if decoder is not None:
             tail = decoder.flush()
             if tail:

@@ -14,9 +14,9 @@ It relays only to the loopback (127.0.0.0/8, ::1, "localhost"): anything else ge
 any connection is tried, so a test can never reach the internet through it. Every request it
 receives is recorded with the status it answered (`requests`).
 
-Why a thread: as for `FakeServer`, the test's client may be synchronous or run on any event
-loop; the proxy serves all of them without any loop of the test running. What a test touches
-(the log, the settings, the error list) is guarded by one lock held only for short steps.
+The thread and its loop are `_thread._LoopThread`'s, as for `FakeServer` (its docstring says
+why a thread). What a test touches (the log, the settings, the error list) is guarded by one
+lock held only for short steps.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import traceback
-from collections.abc import Coroutine, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
 
 import aioreq
 from aioreq.protocol import (
@@ -58,18 +57,15 @@ from ._relay import (
     skip_body,
     splice,
 )
+from ._thread import _LoopThread
 
 __all__ = ["FakeProxy"]
-
-_T = TypeVar("_T")
-_START_TIMEOUT = 10.0
-_CALL_TIMEOUT = 10.0
 
 _REALM = b'Basic realm="pytest_aioreq proxy"'
 _ESTABLISHED = encode_response_head(200, [], reason=b"Connection Established")
 
 
-class FakeProxy:
+class FakeProxy(_LoopThread[StreamServer]):
     """An HTTP/1.1 proxy for tests: forwards absolute-form requests, tunnels CONNECT, records.
 
     Args:
@@ -87,6 +83,7 @@ class FakeProxy:
     def __init__(
         self, *, host: str = "127.0.0.1", port: int = 0, loopback_only: bool = True
     ) -> None:
+        super().__init__("proxy")
         self._host = host
         self._port = port
         self._loopback_only = loopback_only
@@ -96,9 +93,6 @@ class FakeProxy:
         self._credentials: bytes | None = None
         self._refuse_status: int | None = None
         self._connections = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._server: StreamServer | None = None
 
     # -- life -------------------------------------------------------------------------------------
 
@@ -108,81 +102,22 @@ class FakeProxy:
         Raises:
             OSError: the address could not be bound.
         """
-        if self._thread is not None:
-            return self
-        loop = asyncio.new_event_loop()
-        started: list[BaseException | None] = []
-        ready = threading.Event()
-        thread = threading.Thread(
-            target=self._run, args=(loop, ready, started), name="pytest_aioreq proxy", daemon=True
-        )
-        thread.start()
-        if not ready.wait(_START_TIMEOUT):
-            raise RuntimeError("the fake proxy did not start within 10 seconds")
-        if started and started[0] is not None:
-            thread.join()
-            loop.close()
-            raise started[0]
-        self._loop = loop
-        self._thread = thread
+        self._start()
         return self
 
-    def _run(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        ready: threading.Event,
-        started: list[BaseException | None],
-    ) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            self._server = loop.run_until_complete(
-                start_tcp_server(self._host, self._port, self._handle, graceful_shutdown=0.0)
-            )
-        except BaseException as exc:  # handed to the thread that called start()
-            started.append(exc)
-            ready.set()
-            return
-        started.append(None)
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(self._server.aclose(graceful_shutdown=0.0))
-            # One more turn: the aborted transports close their sockets in callbacks.
-            loop.run_until_complete(asyncio.sleep(0))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            asyncio.set_event_loop(None)
+    async def _open(self) -> StreamServer:
+        return await start_tcp_server(self._host, self._port, self._handle, graceful_shutdown=0.0)
+
+    async def _close(self, server: StreamServer) -> None:
+        await server.aclose(graceful_shutdown=0.0)
+        # One more turn: the aborted transports close their sockets in callbacks.
+        await asyncio.sleep(0)
 
     def stop(self) -> None:
         """Close every connection and tunnel at once, stop the proxy and its thread."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(_CALL_TIMEOUT)
-        loop.close()
-        self._loop = self._thread = None
-
-    def __enter__(self) -> FakeProxy:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _call(self, coro: Coroutine[Any, Any, _T]) -> _T:
-        """Run `coro` on the proxy's loop and wait for its result."""
-        if self._loop is None:
-            coro.close()
-            raise RuntimeError("the fake proxy is not running")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(_CALL_TIMEOUT)
+        self._stop()
 
     # -- where it is ------------------------------------------------------------------------------
-
-    @property
-    def _running(self) -> StreamServer:
-        if self._server is None or self._thread is None:
-            raise RuntimeError("the fake proxy is not running: call start()")
-        return self._server
 
     @property
     def host(self) -> str:

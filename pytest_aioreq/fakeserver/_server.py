@@ -1,8 +1,6 @@
 """`FakeServer`: an `aioreq.server` on its own thread and event loop, scripted by a test.
 
-Why a thread: the test's client may be synchronous (requests, urllib, http.client) or run on
-any event loop pytest-asyncio gives it. A server on its own thread serves all of them alike, and
-no event loop of the test ever has to run for it to answer.
+The thread and its loop are `_thread._LoopThread`'s, whose docstring says why a thread.
 
 Everything a test touches (expectations, the request log, the error list) is guarded by one
 lock; the server thread takes it only for short, non-blocking steps.
@@ -17,26 +15,23 @@ import re
 import ssl as _ssl
 import threading
 import traceback
-from collections.abc import Callable, Coroutine, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from aioreq.server import RawResponse, Request, Response, Server, ServerLimits, serve
 
 from . import _endpoints
 from ._expect import _MISSING, Expectation, Handler, Reply
 from ._log import RecordedRequest
+from ._thread import _LoopThread
 
 if TYPE_CHECKING:
     import trustme
 
 __all__ = ["FakeServer"]
 
-_T = TypeVar("_T")
-_START_TIMEOUT = 10.0
-_CALL_TIMEOUT = 10.0
 
-
-class FakeServer:
+class FakeServer(_LoopThread[Server]):
     """An HTTP/1.1 server for tests, with built-in endpoints and scripted expectations.
 
     Args:
@@ -65,6 +60,7 @@ class FakeServer:
         endpoints: bool = True,
         ca: trustme.CA | None = None,
     ) -> None:
+        super().__init__("server", on_error=self._record_server_error)
         self._host = host
         self._port = port
         self._ssl = ssl
@@ -82,10 +78,6 @@ class FakeServer:
         self._errors: list[str] = []
         self._connection_ids: dict[Any, int] = {}
         self._raw_paths = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._server: Server | None = None
-        self._log_handler: logging.Handler | None = None
         self.strict = True
 
     # -- life -------------------------------------------------------------------------------------
@@ -108,94 +100,28 @@ class FakeServer:
         Raises:
             OSError: the address could not be bound.
         """
-        if self._thread is not None:
-            return self
-        loop = asyncio.new_event_loop()
-        started: list[BaseException | None] = []
-        ready = threading.Event()
-        thread = threading.Thread(
-            target=self._run, args=(loop, ready, started), name="pytest_aioreq server", daemon=True
-        )
-        thread.start()
-        if not ready.wait(_START_TIMEOUT):
-            raise RuntimeError("the fake server did not start within 10 seconds")
-        if started and started[0] is not None:
-            thread.join()
-            loop.close()
-            raise started[0]
-        self._loop = loop
-        self._thread = thread
-        # What aioreq.server logs as an error on this server's thread (a response it could not
-        # send, a streamed body that failed) is a problem of the test, like a handler error.
-        self._log_handler = _ThreadErrors(thread.ident, self._record_server_error)
-        logging.getLogger("aioreq.server").addHandler(self._log_handler)
+        self._start()
         return self
 
-    def _run(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        ready: threading.Event,
-        started: list[BaseException | None],
-    ) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            self._server = loop.run_until_complete(
-                serve(
-                    self._app,
-                    self._host,
-                    self._port,
-                    ssl=self._ssl,
-                    uds=self._uds,
-                    limits=self._limits,
-                    graceful_shutdown=0.0,
-                )
-            )
-        except BaseException as exc:  # handed to the thread that called start()
-            started.append(exc)
-            ready.set()
-            return
-        started.append(None)
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(self._server.close(graceful_shutdown=0.0))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            asyncio.set_event_loop(None)
+    async def _open(self) -> Server:
+        return await serve(
+            self._app,
+            self._host,
+            self._port,
+            ssl=self._ssl,
+            uds=self._uds,
+            limits=self._limits,
+            graceful_shutdown=0.0,
+        )
+
+    async def _close(self, server: Server) -> None:
+        await server.close(graceful_shutdown=0.0)
 
     def stop(self) -> None:
         """Close every connection, stop the server and its thread."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(_CALL_TIMEOUT)
-        loop.close()
-        if self._log_handler is not None:
-            logging.getLogger("aioreq.server").removeHandler(self._log_handler)
-            self._log_handler = None
-        self._loop = self._thread = None
-
-    def __enter__(self) -> FakeServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _call(self, coro: Coroutine[Any, Any, _T]) -> _T:
-        """Run `coro` on the server's loop and wait for its result."""
-        if self._loop is None:
-            coro.close()
-            raise RuntimeError("the fake server is not running")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(_CALL_TIMEOUT)
+        self._stop()
 
     # -- where it is ------------------------------------------------------------------------------
-
-    @property
-    def _running(self) -> Server:
-        if self._server is None or self._thread is None:
-            raise RuntimeError("the fake server is not running: call start()")
-        return self._server
 
     @property
     def url(self) -> str:
@@ -439,16 +365,3 @@ class FakeServer:
     def __repr__(self) -> str:
         where = self.url if self._server is not None and self._thread is not None else "stopped"
         return f"<FakeServer {where}>"
-
-
-class _ThreadErrors(logging.Handler):
-    """Hands ERROR records logged on one thread to a callback."""
-
-    def __init__(self, thread: int | None, record: Callable[[logging.LogRecord], None]) -> None:
-        super().__init__(logging.ERROR)
-        self._thread = thread
-        self._record = record
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self._thread:
-            self._record(record)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import random
 
 import pytest
@@ -323,3 +324,36 @@ async def test_a_new_base_url_is_used_by_the_next_request(
     assert moved.url.port == aioreq_tls_server.port
     assert client.base_url is not None
     assert client.base_url.port == aioreq_tls_server.port
+
+
+async def test_a_response_with_too_many_codings_frees_its_connection(
+    aioreq_server: FakeServer,
+) -> None:
+    aioreq_server.expect("GET", "/bomb-chain").respond(
+        200, headers={"Content-Encoding": ", ".join(["gzip"] * 1000)}, body=b"x"
+    )
+    async with aioreq.Client(limits=aioreq.Limits(max_connections=1)) as client:
+        for _ in range(3):  # with one connection in all, a leaked one would stall the next
+            with pytest.raises(aioreq.DecodingError, match="lists 1000 codings"):
+                await client.get(aioreq_server.url_for("/bomb-chain"), timeout=5)
+        assert (await client.get(aioreq_server.url_for("/status/204"))).status == 204
+
+
+async def test_a_streamed_gzip_bomb_comes_out_in_bounded_pieces(aioreq_server: FakeServer) -> None:
+    """urllib3's CVE-2025-66471: a streamed body of highly compressed data was decoded a whole
+    read at a time. aioreq feeds its decoder 16 KiB slices: no piece is larger than gzip's
+    ratio (about 1:1032) times that."""
+    bomb = gzip.compress(bytes(64 * 2**20), compresslevel=9)
+    aioreq_server.expect("GET", "/bomb").respond(
+        200, headers={"Content-Encoding": "gzip"}, body=bomb
+    )
+    largest = total = 0
+    async with (
+        aioreq.Client() as client,
+        client.stream("GET", aioreq_server.url_for("/bomb")) as response,
+    ):
+        async for piece in response.iter_bytes():
+            largest = max(largest, len(piece))
+            total += len(piece)
+    assert total == 64 * 2**20
+    assert largest <= 17 * 2**20

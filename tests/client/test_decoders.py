@@ -589,3 +589,15 @@ def test_brotlicffi_is_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
 def run_with(module: types.ModuleType, value: str, coded: bytes) -> bytes:
     decoder = module.make_decoder(value)
     return bytes(decoder.decode(coded) + decoder.flush())
+
+
+def test_a_long_chain_of_codings_is_refused_before_any_decoder_is_made() -> None:
+    """urllib3's CVE-2025-66418: thousands of "gzip" in one field made thousands of decoders."""
+    from aioreq.client._decoders import MAX_CODINGS
+
+    assert MAX_CODINGS == 5
+    assert make_decoder(", ".join(["gzip"] * 5)).undecoded == ()
+    with pytest.raises(DecodingError, match="lists 6 codings; at most 5"):
+        make_decoder(", ".join(["gzip"] * 6))
+    with pytest.raises(DecodingError, match="lists 10000 codings"):
+        make_decoder(b", ".join([b"gzip"] * 10_000))

@@ -173,3 +173,24 @@ async def test_a_refused_tunnel_is_not_retried(
         with pytest.raises(aioreq.ProxyError):
             await client.get(aioreq_tls_server.url_for("/echo"))
     assert len(aioreq_proxy.requests) == 1
+
+
+async def test_tls_inside_the_tunnel_checks_the_origins_name(
+    aioreq_proxy: FakeProxy,
+    aioreq_tls_server: FakeServer,
+    aioreq_tls_server_wrong_host: FakeServer,
+) -> None:
+    """SNI and the certificate check are for the origin, not the proxy: a certificate for
+    localhost passes for https://localhost, and one for another name fails."""
+    context = aioreq_tls_server.client_ssl_context()
+    async with aioreq.Client(proxy=aioreq_proxy.url, verify=context) as client:
+        url = aioreq_tls_server.url_for("/echo").replace("127.0.0.1", "localhost")
+        response = await client.get(url)
+        assert response.json()["headers"][0] == ["Host", f"localhost:{aioreq_tls_server.port}"]
+        with pytest.raises(aioreq.ConnectError) as caught:
+            await client.get(aioreq_tls_server_wrong_host.url_for("/echo"))
+        assert not isinstance(caught.value, aioreq.ProxyError)
+    assert [r.target for r in aioreq_proxy.requests] == [
+        f"localhost:{aioreq_tls_server.port}",
+        f"127.0.0.1:{aioreq_tls_server_wrong_host.port}",
+    ]

@@ -60,6 +60,7 @@ __all__ = [
     "DigestAuth",
     "authenticate",
     "coerce_auth",
+    "has_netrc",
     "netrc_auth",
 ]
 
@@ -570,7 +571,7 @@ def netrc_auth(host: str, *, file: str | None = None) -> BasicAuth | None:
         none); None when there is no entry with a login, or the file is missing, unreadable or
         does not parse.
     """
-    path = file or os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    path = file or _netrc_path()
     try:
         entry = netrc.netrc(path).authenticators(host)
     except (OSError, netrc.NetrcParseError, UnicodeError, ValueError):
@@ -584,3 +585,13 @@ def netrc_auth(host: str, *, file: str | None = None) -> BasicAuth | None:
         return BasicAuth(login, password or "")
     except (TypeError, ValueError):
         return None
+
+
+def has_netrc() -> bool:
+    """Whether there is a .netrc file to read credentials from (see `netrc_auth`)."""
+    return os.path.isfile(_netrc_path())
+
+
+def _netrc_path() -> str:
+    """The .netrc file: the one the NETRC environment variable names, else ~/.netrc."""
+    return os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")

@@ -8,10 +8,12 @@ One request goes through these layers, outermost first:
    (streamed responses too: a middleware gets the response before its body is read);
 2. auth: the auth flow of the request (or the client), which may answer a challenge by sending
    the request again (`_auth.authenticate`);
-3. redirects: each 3xx with a Location is followed, up to `max_redirects`;
-4. each hop: the jar's cookies, the request hooks, the retries of `Retry` (`_retry`), and the
-   response hooks;
-5. one exchange on one pooled connection (`_send_once`), with the stale-connection retry below.
+3. redirects: each 3xx with a Location is followed, up to `max_redirects`
+   (`_redirects.follow_chain`);
+4. each hop: the jar's cookies (`_cookies`), the request hooks, the retries of `Retry`
+   (`_retry`), and the response hooks;
+5. one exchange on one pooled connection (`_send_once`), with the stale-connection retry below
+   (a streamed body is read later, by `_streaming`).
 
 The one retry that is always on (the most common complaint about aiohttp, httpx and urllib3
 alike): a server may close an idle keep-alive connection just as the client reuses it. When a
@@ -21,35 +23,34 @@ fresh connection. RFC 9112 §9.3.1: "A user agent MAY automatically retry a requ
 non-idempotent method" only when it knows the semantics are idempotent -- so others are not.
 
 A request with none of this (no auth, middleware, hooks, retries, proxy, cookies or total
-deadline) takes a shorter path to step 5 with its head prepared once per client: the speed of
-the common case is not paid for by the features it does not use.
+deadline) takes a shorter path to step 5 with its head prepared once per client (`_building`
+builds requests and their heads): the speed of the common case is not paid for by the features
+it does not use.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import ssl as _ssl
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._config import Limits, Timeout, TimeoutTypes
 from .._exceptions import (
     ReadError,
     RemoteProtocolError,
-    TooManyRedirects,
     WriteError,
 )
 from .._headers import Headers, HeadersLike
 from .._version import __version__
-from ..connection import Connection, Origin
+from ..connection import Origin
 from ..pool import ConnectionPool
 from ..protocol import Fields, encode_request_head
-from ._auth import Auth, authenticate, coerce_auth, netrc_auth
-from ._bodies import encode_body
+from ._auth import Auth, authenticate, coerce_auth, has_netrc, netrc_auth
+from ._building import Plan, expects_continue, make_plan, make_request, resolve_url, wire_fields
 from ._connector import Connector
-from ._cookies import CookiesLike, cookie_header, make_jar, merge_cookies, store_cookies
+from ._cookies import CookiesLike, make_jar, store_cookies, with_jar_cookies
 from ._decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECODED_SIZE, make_decoder
 from ._hooks import (
     Handler,
@@ -65,8 +66,9 @@ from ._hooks import (
 )
 from ._models import Request, Response
 from ._proxies import Proxy, ProxyRoutes
-from ._redirects import REDIRECT_STATUSES, redirect_request
+from ._redirects import REDIRECT_STATUSES, follow_chain
 from ._retry import Retry, send_with_retries
+from ._streaming import StreamContext, streamed_response
 from ._urls import URL, parse_url
 
 if TYPE_CHECKING:
@@ -75,7 +77,6 @@ if TYPE_CHECKING:
 __all__ = ["Client"]
 
 _IDEMPOTENT = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
-_EXPECTS_BODY = frozenset((b"POST", b"PUT", b"PATCH"))
 _REDIRECTS = REDIRECT_STATUSES
 _USE_CLIENT: Any = object()
 _USER_AGENT = f"aioreq/{__version__}".encode()
@@ -178,7 +179,7 @@ class Client:
         max_decoded_size: int | None = DEFAULT_MAX_DECODED_SIZE,
     ) -> None:
         self._urls: dict[str, URL] = {}
-        self._plans: dict[tuple[str, str], _Plan] = {}
+        self._plans: dict[tuple[str, str], Plan] = {}
         self.base_url = base_url  # (the setter parses it)
         self.headers = Headers(
             [
@@ -208,7 +209,7 @@ class Client:
         )
         self._proxies = ProxyRoutes.make(proxy, trust_env=trust_env)
         # Credentials from .netrc, by host, when there is one to read (looked up once a host).
-        self._netrc: dict[str, Auth | None] | None = {} if trust_env and _has_netrc() else None
+        self._netrc: dict[str, Auth | None] | None = {} if trust_env and has_netrc() else None
         self._pool = ConnectionPool(self._connector, limits)
         self._closed = False
         self._settle()
@@ -298,85 +299,22 @@ class Client:
         files: Any = None,
     ) -> Request:
         """The `Request` that `request()` would send (to inspect or adjust, then `send()`)."""
-        target = self._url(url, params)
-        has_body = content is not None or data is not None or json is not None or files is not None
-        if not headers and not has_body and not cookies and target.userinfo is None:
-            # The usual GET: the client's own fields, shared, not copied.
-            return Request(method.upper(), target, self.headers.raw)
-        request_headers = self.headers.copy()
-        if headers:
-            for name, value in Headers(headers).multi_items():
-                request_headers[name] = value
-        body: bytes | AsyncIterable[bytes] = b""
-        length: int | None = 0
-        if has_body:
-            encoded = encode_body(content=content, data=data, json=json, files=files)
-            for field_name, field_value in encoded.headers:
-                key = field_name.decode("latin-1")
-                if key not in request_headers:
-                    request_headers[key] = field_value.decode("latin-1")
-            body, length = encoded.stream, encoded.length
-        if target.userinfo is not None and "authorization" not in request_headers:
-            user, password = target.userinfo
-            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-            request_headers["Authorization"] = f"Basic {token}"
-        if cookies:
-            # The request's own cookies, with the jar's for its URL (the request's win).
-            jar = self._jar
-            jar_header = None if jar is None or not len(jar) else cookie_header(jar, target)
-            request_headers["Cookie"] = merge_cookies(jar_header, cookies)
-        return Request(method.upper(), target, request_headers, body, length=length)
+        target = resolve_url(
+            url, params, base_url=self._base_url, base_params=self.params, cache=self._urls
+        )
+        return make_request(
+            method, target, self.headers, self._jar, headers, cookies, content, data, json, files
+        )
 
-    def _plan(self, method: str, url: str) -> _Plan:
+    def _plan(self, method: str, url: str) -> Plan:
         """The plan of a request with no options of its own, made once per client (and again
         when the client's headers change)."""
-        request = self.build_request(method, url)
-        head = encode_request_head(
-            request.method.encode("ascii"), request.url.target, self._wire_fields(request)
-        )
-        plan = _Plan(request.method, request.url, request.fields, head)
+        plan = make_plan(self.build_request(method, url))
         plans = self._plans
         if len(plans) >= 512:
             plans.clear()
         plans[method, url] = plan
         return plan
-
-    def _url(self, url: str | URL, params: Any) -> URL:
-        """The parsed URL; a URL string without parameters is parsed once per client."""
-        if params is None and not self.params and isinstance(url, str):
-            parsed = self._urls.get(url)
-            if parsed is None:
-                parsed = self._parse(url, None)
-                if len(self._urls) >= 512:
-                    self._urls.clear()
-                self._urls[url] = parsed
-            return parsed
-        merged = _merge_params(self.params, params) if self.params else params
-        return self._parse(url, merged)
-
-    def _parse(self, url: str | URL, params: Any) -> URL:
-        if url == "*" and self.base_url is not None:
-            # RFC 9112 §3.2.4 asterisk-form, for `OPTIONS *`: the server as a whole.
-            return URL(self.base_url.scheme, self.base_url.host, self.base_url.port, b"*")
-        return parse_url(url, base_url=self.base_url, params=params)
-
-    def _wire_fields(
-        self, request: Request, extra: Fields | None = None
-    ) -> list[tuple[bytes, bytes]]:
-        """The header fields on the wire: Host first, the request's, then the framing."""
-        fields = [(b"Host", request.url.host_header)]
-        fields += request.fields
-        if extra:
-            fields += extra
-        content = request.content
-        if isinstance(content, bytes):
-            if content or request.method.encode() in _EXPECTS_BODY:
-                fields.append((b"Content-Length", b"%d" % len(content)))
-        elif request.length is not None:
-            fields.append((b"Content-Length", b"%d" % request.length))
-        else:
-            fields.append((b"Transfer-Encoding", b"chunked"))
-        return fields
 
     # -- sending --------------------------------------------------------------------------------
 
@@ -519,7 +457,7 @@ class Client:
         """A DELETE request (see `request`)."""
         return await self.request("DELETE", url, **kwargs)
 
-    def stream(self, method: str, url: str | URL, **kwargs: Any) -> _StreamContext:
+    def stream(self, method: str, url: str | URL, **kwargs: Any) -> StreamContext:
         """`async with client.stream("GET", url) as response:` -- the body is not read yet.
 
         Iterate `response.iter_bytes()` (decoded), `iter_raw()`, `iter_text()` or
@@ -527,7 +465,7 @@ class Client:
         connection (closed if the body was not read to the end). Takes the arguments of
         `request`.
         """
-        return _StreamContext(self, method, url, kwargs)
+        return StreamContext(self, method, url, kwargs)
 
     async def send(
         self,
@@ -596,9 +534,22 @@ class Client:
             return await self._follow(request, response, call)
         return response
 
+    def _follow(self, request: Request, response: Response, call: _Call) -> Awaitable[Response]:
+        """Follow the redirects that `response` (to `request`) begins (see `follow_chain`).
+
+        Not a coroutine function, so it adds no coroutine level; and the closure over `self`
+        and `call` is made here because made in `request()` it would turn `self` there into a
+        cell, which the fast path would pay for on every request."""
+        return follow_chain(
+            request,
+            response,
+            lambda sent: self._hop(sent, call, None),
+            max_redirects=self.max_redirects,
+        )
+
     async def _hop(self, request: Request, call: _Call, head: bytes | None) -> Response:
         """One request to one URL: cookies, hooks and retries around the exchange."""
-        sent = self._cookies_for(request)
+        sent = with_jar_cookies(self._jar, request)
         if sent is not request:
             head = None  # the prepared head has no Cookie field
         for hook in self._request_hooks:
@@ -619,40 +570,6 @@ class Client:
             response = await send_with_retries(retry, sent, once, deadline=call.deadline)
         for hook in self._response_hooks:
             await call_hook(hook, response)
-        return response
-
-    def _cookies_for(self, request: Request) -> Request:
-        """The request with the jar's cookies for its URL, if the client has a jar with any."""
-        jar = self._jar  # (made by the first response that sets a cookie)
-        if jar is None or not len(jar) or "cookie" in request.headers:
-            return request
-        value = cookie_header(jar, request.url)
-        if value is None:
-            return request
-        headers = request.headers.copy()
-        headers["Cookie"] = value
-        return Request(request.method, request.url, headers, request.content, length=request.length)
-
-    async def _follow(self, request: Request, response: Response, call: _Call) -> Response:
-        """Follow the redirects that `response` (to `request`) begins."""
-        history: list[Response] = []
-        while True:
-            location = response.headers.get("location")
-            if location is None:
-                break
-            if len(history) >= self.max_redirects:
-                await response.aclose()
-                raise TooManyRedirects(
-                    f"more than {self.max_redirects} redirects, the last to {location!r}"
-                )
-            await response.aread()
-            history.append(response)
-            request = redirect_request(request, response, location)
-            response = await self._hop(request, call, None)
-            if response.status not in _REDIRECTS:
-                break
-        if history:
-            response.history = history
         return response
 
     async def _send_once(
@@ -683,10 +600,10 @@ class Client:
                         # RFC 9112 §3.2.2: to a proxy, the target is the absolute URI.
                         target = b"http://" + url.host_header + target
                         extra += proxy.headers
-            if content and _expects_continue(self.expect_continue, content, request.length):
+            if content and expects_continue(self.expect_continue, content, request.length):
                 extra.append((b"Expect", b"100-continue"))
                 expect = CONTINUE_WAIT
-            fields = self._wire_fields(request, extra)
+            fields = wire_fields(request, extra)
             head_bytes = encode_request_head(method, target, fields)
         upload = None if call is None else call.upload
         started = _now()
@@ -774,21 +691,18 @@ class Client:
         version = "HTTP/1.1" if head.http_version == b"1.1" else "HTTP/1.0"
         progress = None if call is None else call.download
         if stream or progress is not None:
-
-            def release(completed: bool) -> None:
-                pool.release(connection, reusable=completed)
-
-            response = Response(
-                head.status_code,
-                head.reason,
+            response = streamed_response(
+                head,
                 version,
-                head.headers,
                 request,
-                release=release,
-                decoder=decoder,
-            )
-            response._stream = _body_and_trailers(
-                connection, phases.read, deadline, response, progress, trace, started
+                decoder,
+                pool=pool,
+                connection=connection,
+                read_timeout=phases.read,
+                deadline=deadline,
+                progress=progress,
+                trace=trace,
+                started=started,
             )
             if not stream:
                 await response.aread()
@@ -834,110 +748,9 @@ class Client:
         return f"<aioreq.Client {self._pool!r}>"
 
 
-def _expects_continue(
-    threshold: int | None, content: bytes | AsyncIterable[bytes], length: int | None
-) -> bool:
-    """Whether a body is sent with `Expect: 100-continue` (`threshold`: see `Client`)."""
-    if threshold is None:
-        return False
-    if isinstance(content, bytes):
-        return len(content) >= threshold
-    return length is None or length >= threshold
-
-
-def _has_netrc() -> bool:
-    """Whether there is a .netrc file to read credentials from."""
-    path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
-    return os.path.isfile(path)
-
-
-async def _body_and_trailers(
-    connection: Connection,
-    read_timeout: float | None,
-    deadline: float | None,
-    response: Response,
-    progress: Progress | None,
-    trace: Trace | None,
-    started: float,
-) -> AsyncIterator[bytes]:
-    received = 0
-    total: int | None = None
-    if progress is not None:
-        length = response.headers.get("content-length")
-        total = int(length) if length is not None and length.isdigit() else None
-    async for chunk in connection.body_chunks(read_timeout, deadline):
-        received += len(chunk)
-        yield chunk
-        if progress is not None:
-            await call_hook(progress, received, total)
-    response._set_trailers(connection.trailers)
-    if trace is not None:
-        trace(
-            "response_done",
-            {"request": response.request, "bytes": received, "seconds": _now() - started},
-        )
-
-
-class _Plan:
-    """A request with no options of its own, prepared: its URL, fields, and head on the wire."""
-
-    __slots__ = ("fields", "head", "method", "url")
-
-    def __init__(self, method: str, url: URL, fields: Fields, head: bytes) -> None:
-        self.method = method
-        self.url = url
-        self.fields = fields
-        self.head = head
-
-
-class _StreamContext:
-    """What `Client.stream()` returns: `async with` it to get the response."""
-
-    def __init__(self, client: Client, method: str, url: str | URL, kwargs: dict[str, Any]) -> None:
-        self._client = client
-        self._method = method
-        self._url = url
-        self._kwargs = kwargs
-        self._response: Response | None = None
-
-    async def __aenter__(self) -> Response:
-        options = {
-            name: self._kwargs.pop(name)
-            for name in (
-                "auth",
-                "timeout",
-                "follow_redirects",
-                "upload_progress",
-                "download_progress",
-            )
-            if name in self._kwargs
-        }
-        request = self._client.build_request(self._method, self._url, **self._kwargs)
-        self._response = await self._client.send(request, stream=True, **options)
-        return self._response
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._response is not None:
-            await self._response.aclose()
-
-
 def _within(phase: float | None, deadline: float | None) -> float | None:
     """The seconds a phase may take: its own timeout, cut to what the total deadline leaves."""
     if deadline is None:
         return phase
     left = max(0.0, deadline - _now())
     return left if phase is None else min(phase, left)
-
-
-def _merge_params(base: Any, extra: Any) -> Any:
-    if not extra:
-        return base
-    pairs: list[tuple[Any, Any]] = []
-    for source in (base, extra):
-        if isinstance(source, Mapping):
-            pairs += list(source.items())
-        elif isinstance(source, str):
-            pairs.append((source, None))
-        else:
-            pairs += list(source)
-    return pairs

@@ -1,7 +1,7 @@
 """Cookies: a client's jar is an `http.cookiejar.CookieJar`, which keeps the rules of RFC 6265
 (domain and path matching, Secure, expiry, public-suffix-like domain checks) -- written once,
 well, in the standard library. This module only adapts aioreq's requests and responses to the
-urllib shapes the jar reads.
+urllib shapes the jar reads, and gives a request the jar's cookies for its URL.
 
 `http.cookiejar` imports `urllib.request` (tens of milliseconds): it is imported here only when
 a client first uses cookies.
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Union
 
 from .._exceptions import LocalProtocolError
 from ..protocol import Fields
+from ._models import Request
 from ._urls import URL
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ __all__ = [
     "make_jar",
     "merge_cookies",
     "store_cookies",
+    "with_jar_cookies",
 ]
 
 #: What `cookies=` takes: a `CookieJar` (used as it is) or a mapping of names to values.
@@ -145,3 +147,16 @@ class _Response:
 def store_cookies(jar: CookieJar, url: URL, fields: Fields) -> None:
     """Keep the cookies a response from `url` set, as far as the jar's rules allow."""
     jar.extract_cookies(_Response(fields), _urllib_request(url))  # type: ignore[arg-type]
+
+
+def with_jar_cookies(jar: CookieJar | None, request: Request) -> Request:
+    """The request with the jar's cookies for its URL, if the jar has any (and the request has
+    no Cookie field of its own); else the request itself."""
+    if jar is None or not len(jar) or "cookie" in request.headers:
+        return request
+    value = cookie_header(jar, request.url)
+    if value is None:
+        return request
+    headers = request.headers.copy()
+    headers["Cookie"] = value
+    return Request(request.method, request.url, headers, request.content, length=request.length)

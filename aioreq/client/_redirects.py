@@ -1,13 +1,14 @@
-"""Redirects: the request a 3xx response asks for (RFC 9110 §15.4)."""
+"""Redirects: the request a 3xx response asks for (RFC 9110 §15.4), and following a chain of
+them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Awaitable, Callable
 
-from .._exceptions import RequestNotReplayable
+from .._exceptions import RequestNotReplayable, TooManyRedirects
 from ._models import Request, Response
 
-__all__ = ["REDIRECT_STATUSES", "redirect_request"]
+__all__ = ["REDIRECT_STATUSES", "follow_chain", "redirect_request"]
 
 REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
 # Credentials are for the origin they were given to (RFC 9110 §15.4 and §11.6): on a change
@@ -55,3 +56,45 @@ def redirect_request(request: Request, response: Response, location: str) -> Req
             if name in headers:
                 del headers[name]
     return Request(method, url, headers, content, length=length)
+
+
+async def follow_chain(
+    request: Request,
+    response: Response,
+    hop: Callable[[Request], Awaitable[Response]],
+    *,
+    max_redirects: int,
+) -> Response:
+    """Follow the redirects that `response` (to `request`) begins.
+
+    Args:
+        request: the request `response` answered.
+        response: the first response, a redirect or not.
+        hop: sends one request of the chain and returns its response.
+        max_redirects: the most redirects followed.
+
+    Returns:
+        The first response that is not a redirect with a Location, with the redirects before it
+        (their bodies read) in its `history`.
+
+    Raises:
+        TooManyRedirects: more than `max_redirects` (the last response is closed).
+        InvalidURL, RequestNotReplayable: see `redirect_request`.
+    """
+    history: list[Response] = []
+    while True:
+        location = response.headers.get("location")
+        if location is None:
+            break
+        if len(history) >= max_redirects:
+            await response.aclose()
+            raise TooManyRedirects(f"more than {max_redirects} redirects, the last to {location!r}")
+        await response.aread()
+        history.append(response)
+        request = redirect_request(request, response, location)
+        response = await hop(request)
+        if response.status not in REDIRECT_STATUSES:
+            break
+    if history:
+        response.history = history
+    return response

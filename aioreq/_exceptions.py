@@ -7,7 +7,8 @@ AioreqError
 │   └── RemoteProtocolError          by the peer: a malformed or truncated message
 ├── TransportError                   the connection itself failed
 │   ├── ConnectError                 could not connect (refused, DNS, TLS handshake)
-│   │   └── ProxyError               the proxy refused the tunnel; carries .status
+│   │   ├── ProxyError               the proxy refused the tunnel; carries .status
+│   │   └── TLSError                 the TLS handshake failed; carries .reason (which check)
 │   ├── ReadError                    the connection failed while reading
 │   │   ├── IncompleteReadError      it closed before the delimiter or byte count; carries .partial
 │   │   └── LimitOverrunError        the delimiter did not come within the read's limit
@@ -51,6 +52,7 @@ __all__ = [
     "ReadTimeout",
     "RemoteProtocolError",
     "RequestNotReplayable",
+    "TLSError",
     "TimeoutError",
     "TooManyRedirects",
     "TransportError",
@@ -101,6 +103,40 @@ class ProxyError(ConnectError):
     def __init__(self, message: str, *, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class TLSError(ConnectError):
+    """The TLS handshake failed: the certificate was refused, or no protocol was agreed.
+
+    `reason` says which, from a fixed set (the message says it in words, with the details
+    OpenSSL gave):
+
+    - "untrusted": the certificate does not chain to a CA this client trusts (an unknown CA,
+      a self-signed certificate), or its chain failed another check (revoked, bad signature,
+      a CA that may not issue it, a key too weak);
+    - "hostname": the certificate is valid, but not for the host name (or IP address) asked for;
+    - "expired": the certificate has expired, or is not valid yet (check the clocks too);
+    - "protocol": no TLS version or cipher suite both sides accept (a server that offers only
+      TLS 1.1 or older, when the client requires 1.2), or the server's handshake_failure
+      alert (which a TLS 1.2 server also sends when it requires a client certificate);
+    - "handshake": anything else -- the peer does not speak TLS (a plain HTTP port), or it
+      closed the connection, or sent something malformed, during the handshake.
+
+    Only "handshake" may go away by trying again; the others are the server's configuration
+    (or the client's), and `Retry` does not retry them.
+
+    Attributes:
+        reason: one of `REASONS`.
+    """
+
+    #: The values `reason` takes.
+    REASONS = frozenset(("untrusted", "hostname", "expired", "protocol", "handshake"))
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        if reason not in self.REASONS:
+            raise ValueError(f"TLSError reason {reason!r} is not one of {sorted(self.REASONS)}")
+        super().__init__(message)
+        self.reason = reason
 
 
 class ReadError(TransportError):

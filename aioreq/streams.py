@@ -9,9 +9,10 @@ already waiting when data arrives gets the received `bytes` object itself, witho
 the common case of a request/response exchange, so it is the one made cheap.
 
 Errors: `OSError`, `ssl.SSLError` and timeouts are translated here, once, into aioreq's tree with
-`raise ... from exc`: `ConnectError`/`ConnectTimeout` while connecting, `ReadError`/`ReadTimeout`
-(with `IncompleteReadError` and `LimitOverrunError`) while reading, `WriteError`/`WriteTimeout`
-while writing. Code above this layer never sees a foreign exception from the network.
+`raise ... from exc`: `ConnectError`/`ConnectTimeout` while connecting (its subclass `TLSError`,
+naming the check that failed, for a TLS handshake), `ReadError`/`ReadTimeout` (with
+`IncompleteReadError` and `LimitOverrunError`) while reading, `WriteError`/`WriteTimeout` while
+writing. Code above this layer never sees a foreign exception from the network.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ._exceptions import (
     LimitOverrunError,
     ReadError,
     ReadTimeout,
+    TLSError,
     WriteError,
     WriteTimeout,
 )
@@ -643,7 +645,8 @@ class Stream(AsyncResource):
         """Upgrade this connection to TLS (after a proxy's CONNECT, say) as the client.
 
         Raises:
-            ConnectError: the handshake failed (certificate, protocol) or bytes were unread.
+            TLSError: the handshake failed; its `reason` says why (certificate, protocol...).
+            ConnectError: received bytes were still unread.
             ConnectTimeout: the handshake took longer than `timeout` seconds.
         """
         if self._protocol._buf:
@@ -666,7 +669,9 @@ class Stream(AsyncResource):
                 raise ConnectTimeout(
                     f"the TLS handshake took longer than {timeout:g} seconds"
                 ) from None
-            raise _connect_error(exc, server_hostname or "the peer", None) from exc
+            raise _connect_error(
+                exc, server_hostname or "the peer", None, tls=True, server_hostname=server_hostname
+            ) from exc
         self._transport = cast(asyncio.Transport, transport)
         self._protocol._transport = self._transport
 
@@ -783,19 +788,126 @@ def _where(host: str, port: int | None) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _connect_error(exc: BaseException, host: str, port: int | None) -> ConnectError:
+# A TCP connect fails with ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH...; a reset, a broken pipe or
+# an abort can only come once the connection is up -- when TLS was asked for, in its handshake.
+# asyncio raises a bare ConnectionResetError when the peer closes during the handshake, and
+# ConnectionAbortedError when its own handshake timeout passes.
+_MID_HANDSHAKE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+
+# X509_V_ERR_* codes of OpenSSL (include/openssl/x509_vfy.h). A rejected certificate is
+# "expired" for 9 and 10, "hostname" for 62 to 64, and "untrusted" for every other code: 2 and
+# 18 to 21 (no trusted issuer, self-signed), 7 (bad signature), 23 (revoked), 24 and 26 to 28
+# (not a CA, the wrong purpose, untrusted, rejected), 66 to 68 (a key or digest too weak)...
+_EXPIRED_CODES = {9: "is not valid yet", 10: "has expired"}
+# Unable to get the issuer (2, 20), self-signed (18, 19), cannot verify the leaf (21).
+_UNKNOWN_ISSUER_CODES = frozenset((2, 18, 19, 20, 21))
+_HOSTNAME_CODES = frozenset((62, 63, 64))  # host name, email, IP address mismatch
+
+# Reasons OpenSSL gives (ssl.SSLError.reason) when the two sides share no TLS version or
+# cipher suite: ours (the peer offered only what we refuse) or the peer's alert saying so.
+_PROTOCOL_REASONS = frozenset(
+    (
+        "UNSUPPORTED_PROTOCOL",
+        "WRONG_SSL_VERSION",
+        "VERSION_TOO_LOW",
+        "NO_PROTOCOLS_AVAILABLE",
+        "TLSV1_ALERT_PROTOCOL_VERSION",
+        "INAPPROPRIATE_FALLBACK",
+        "TLSV1_ALERT_INAPPROPRIATE_FALLBACK",
+        "NO_SHARED_CIPHER",
+        "NO_CIPHERS_AVAILABLE",
+        "NO_SUITABLE_SIGNATURE_ALGORITHM",
+        "TLSV1_ALERT_INSUFFICIENT_SECURITY",
+        "DH_KEY_TOO_SMALL",
+    )
+)
+# Reasons that mean the peer sent bytes that are not TLS at all.
+_NOT_TLS_REASONS = frozenset(
+    ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE")
+)
+
+
+def _connect_error(
+    exc: BaseException,
+    host: str,
+    port: int | None,
+    *,
+    tls: bool = False,
+    server_hostname: str | None = None,
+) -> ConnectError:
+    """The error a failed connect raises: a `TLSError` when the TLS handshake failed.
+
+    Args:
+        exc: what the event loop raised.
+        host, port: where the connection went (port None for a Unix socket or `start_tls`).
+        tls: whether a TLS handshake was part of the connect.
+        server_hostname: the name the certificate was checked against.
+    """
     where = _where(host, port)
-    if isinstance(exc, _ssl.SSLCertVerificationError):
-        return ConnectError(
-            f"the TLS certificate of {where} was rejected: {exc.verify_message or exc.reason}"
-        )
-    if isinstance(exc, _ssl.SSLError):
-        return ConnectError(f"the TLS handshake with {where} failed: {exc.reason or exc}")
+    if isinstance(exc, _ssl.SSLError) or (tls and isinstance(exc, _MID_HANDSHAKE)):
+        return _tls_error(exc, where, server_hostname or host)
     if isinstance(exc, socket.gaierror):
         return ConnectError(f"cannot resolve {host!r}: {exc.strerror or exc}")
     errno = getattr(exc, "errno", None)
     reason = os.strerror(errno) if isinstance(errno, int) and errno else _describe(exc)
     return ConnectError(f"cannot connect to {where}: {reason}")
+
+
+def _tls_error(exc: BaseException, where: str, name: str) -> TLSError:
+    """Name the check a failed TLS handshake failed (see `TLSError` for the reasons)."""
+    if isinstance(exc, _ssl.SSLCertVerificationError):
+        code = exc.verify_code
+        detail = exc.verify_message or exc.reason or str(exc)
+        prefix = f"the TLS certificate of {where} was rejected"
+        if code in _EXPIRED_CODES:
+            return TLSError(
+                f"{prefix}: it {_EXPIRED_CODES[code]} ({detail}; is the clock right?)",
+                reason="expired",
+            )
+        if code in _HOSTNAME_CODES:
+            return TLSError(
+                f"{prefix}: hostname mismatch, it is not valid for {name!r} ({detail})",
+                reason="hostname",
+            )
+        if code in _UNKNOWN_ISSUER_CODES:
+            return TLSError(
+                f"{prefix}: it is not trusted ({detail}): no CA this client trusts issued it",
+                reason="untrusted",
+            )
+        return TLSError(f"{prefix}: it is not trusted ({detail})", reason="untrusted")
+    reason = getattr(exc, "reason", None)
+    if reason == "SSLV3_ALERT_HANDSHAKE_FAILURE":
+        # RFC 8446 §6.2: "the sender was unable to negotiate an acceptable set of security
+        # parameters given the options available" -- no suite in common, or (TLS 1.2) no
+        # client certificate for a server that requires one.
+        return TLSError(
+            f"the TLS handshake with {where} failed: the server could not agree on the "
+            f"parameters ({reason}: no cipher suite in common, or it wants a client certificate)",
+            reason="protocol",
+        )
+    if isinstance(exc, _ssl.SSLError) and reason in _PROTOCOL_REASONS:
+        return TLSError(
+            f"the TLS handshake with {where} failed: no TLS version or cipher suite that both "
+            f"sides accept ({reason}; aioreq's TLS contexts require TLS 1.2 or later)",
+            reason="protocol",
+        )
+    if isinstance(exc, _ssl.SSLError) and reason in _NOT_TLS_REASONS:
+        return TLSError(
+            f"the TLS handshake with {where} failed: the peer does not speak TLS ({reason}; "
+            "a plain HTTP port?)",
+            reason="handshake",
+        )
+    if isinstance(
+        exc, (ConnectionResetError, BrokenPipeError, _ssl.SSLEOFError, _ssl.SSLZeroReturnError)
+    ):
+        return TLSError(
+            f"the TLS handshake with {where} failed: the peer closed the connection before it "
+            f"was done ({_describe(exc)})",
+            reason="handshake",
+        )
+    return TLSError(
+        f"the TLS handshake with {where} failed: {reason or _describe(exc)}", reason="handshake"
+    )
 
 
 async def _connect(
@@ -804,6 +916,9 @@ async def _connect(
     host: str,
     port: int | None,
     timeout: float | None,
+    *,
+    tls: bool = False,
+    server_hostname: str | None = None,
 ) -> Stream:
     try:
         transport, protocol = await asyncio.wait_for(opener(), timeout)
@@ -812,7 +927,7 @@ async def _connect(
             raise ConnectTimeout(
                 f"connecting to {where} took longer than {timeout:g} seconds"
             ) from None
-        raise _connect_error(exc, host, port) from exc
+        raise _connect_error(exc, host, port, tls=tls, server_hostname=server_hostname) from exc
     return Stream(cast(asyncio.Transport, transport), cast(_Protocol, protocol))
 
 
@@ -843,8 +958,9 @@ async def open_tcp_stream(
             the addresses one after another.
 
     Raises:
-        ConnectError: the name did not resolve, the connection was refused or unreachable, or
-            the TLS handshake failed (the message says which).
+        TLSError: the TLS handshake failed (a `ConnectError`); its `reason` says which check:
+            "untrusted", "hostname", "expired", "protocol" or "handshake".
+        ConnectError: the name did not resolve, the connection was refused or unreachable.
         ConnectTimeout: it took longer than `connect_timeout`.
     """
     loop = asyncio.get_running_loop()
@@ -871,7 +987,15 @@ async def open_tcp_stream(
             return await loop.create_connection(factory, host, port, **options)
 
     where = _where(host, port)
-    return await _connect(opener, where, host, port, connect_timeout)
+    return await _connect(
+        opener,
+        where,
+        host,
+        port,
+        connect_timeout,
+        tls=context is not None,
+        server_hostname=options["server_hostname"],
+    )
 
 
 async def open_unix_stream(
@@ -884,7 +1008,8 @@ async def open_unix_stream(
     """Connect to a Unix domain socket (TLS over it when `ssl` says so; then give a name).
 
     Raises:
-        ConnectError: no such socket, refused, or the TLS handshake failed.
+        TLSError: the TLS handshake failed (a `ConnectError`; see `open_tcp_stream`).
+        ConnectError: no such socket, or refused.
         ConnectTimeout: it took longer than `connect_timeout` seconds.
     """
     loop = asyncio.get_running_loop()
@@ -899,7 +1024,15 @@ async def open_unix_stream(
             server_hostname=server_hostname if context is not None else None,
         )
 
-    return await _connect(opener, name, name, None, connect_timeout)
+    return await _connect(
+        opener,
+        name,
+        name,
+        None,
+        connect_timeout,
+        tls=context is not None,
+        server_hostname=server_hostname,
+    )
 
 
 class StreamServer(AsyncResource):

@@ -17,8 +17,12 @@ Multipart bodies follow RFC 7578: one part per `data` field (first) and per file
 Content-Disposition naming the field (and the file); a file part gets a Content-Type from
 `mimetypes` by its filename, or application/octet-stream. Names and filenames are written as
 UTF-8 with `"`, CR and LF escaped as %22, %0D and %0A, as browsers do (the HTML standard's
-multipart/form-data encoding, which RFC 7578 §4.2 points to). The boundary is 32 random hex
-digits unless one is given.
+multipart/form-data encoding, which RFC 7578 §4.2 points to), so none can end the quoted
+string or the line it stands in. Any other control character (NUL, DEL, C0 but the tab) in a
+name or filename, and any control but the tab in a part header's value, is refused with
+`LocalProtocolError`: a quoted-string cannot hold one (RFC 9110 §5.6.4 qdtext, RFC 5322
+§3.2.4 qtext), and a NUL is how a filename that reads "a.php\0.jpg" to one program is "a.php"
+to another. The boundary is 32 random hex digits unless one is given.
 """
 
 from __future__ import annotations
@@ -76,8 +80,11 @@ _OCTET_STREAM = "application/octet-stream"
 # RFC 2046 §5.1.1: boundary := 0*69<bchars> bcharsnospace; spaces are not allowed here.
 _BOUNDARY_RE = re.compile(rb"[0-9A-Za-z'()+_,\-./:=?]{1,70}")
 _TOKEN_RE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_UNSAFE_VALUE_RE = re.compile(r"[\x00\r\n]")
+# RFC 5322 §2.2: a field body is printable US-ASCII, SP and HTAB (and UTF-8 here, RFC 7578 §5.1).
+_UNSAFE_VALUE_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _NAME_ESCAPES = {ord('"'): "%22", ord("\r"): "%0D", ord("\n"): "%0A"}
+# The controls left in a name or filename once `"`, CR and LF are escaped: all but the tab.
+_NAME_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,16 +226,32 @@ class _Part:
     size: int | None = None
 
 
-def _escape_name(name: str) -> bytes:
+def _escape_name(name: str, what: str) -> bytes:
+    """A name or filename for a quoted-string of Content-Disposition (see the module).
+
+    Raises:
+        LocalProtocolError: it holds a control character other than CR, LF and tab.
+    """
+    match = _NAME_CONTROL_RE.search(name)
+    if match is not None:
+        raise LocalProtocolError(
+            f"the multipart {what} {name!r} holds the control character {match.group()!r}, "
+            "which a Content-Disposition parameter cannot carry"
+        )
     return name.translate(_NAME_ESCAPES).encode("utf-8")
 
 
 def _part_head(
     boundary: bytes, name: str, filename: str | None, fields: list[tuple[str, str]]
 ) -> bytes:
-    lines = [b"--", boundary, b'\r\nContent-Disposition: form-data; name="', _escape_name(name)]
+    lines = [
+        b"--",
+        boundary,
+        b'\r\nContent-Disposition: form-data; name="',
+        _escape_name(name, "field name"),
+    ]
     if filename is not None:
-        lines += (b'"; filename="', _escape_name(filename))
+        lines += (b'"; filename="', _escape_name(filename, "filename"))
     lines.append(b'"\r\n')
     for field, value in fields:
         lines += (field.encode("ascii"), b": ", value.encode("utf-8"), b"\r\n")
@@ -241,9 +264,12 @@ def _check_field(name: str, value: str) -> None:
         raise LocalProtocolError(f"invalid multipart header name {name!r}")
     if name.lower() == "content-disposition":
         raise ValueError("a file's headers may not set Content-Disposition: it is generated")
-    if _UNSAFE_VALUE_RE.search(value) is not None:
+    match = _UNSAFE_VALUE_RE.search(value)
+    if match is not None:
         raise LocalProtocolError(
-            f"multipart header {name} has CR, LF or NUL in its value {value!r}"
+            f"multipart header {name} has the control character {match.group()!r} in its value "
+            f"{value!r}: CR, LF or NUL would end the part's header, and RFC 5322 §2.2 allows no "
+            "other control but the tab"
         )
 
 
@@ -407,7 +433,9 @@ def encode_body(
             with files); an argument of an unsupported type.
         ValueError: a JSON value with NaN or infinity; an invalid boundary; a file's headers
             that set Content-Disposition.
-        LocalProtocolError: a file's content type or headers hold CR, LF or NUL.
+        LocalProtocolError: a file's content type or headers hold CR, LF, NUL or another
+            control character; a name or filename holds one other than CR, LF and tab (those
+            are escaped).
         OSError: a path that cannot be read (stat).
     """
     given = [

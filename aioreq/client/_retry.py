@@ -5,7 +5,11 @@ The rules, in the order the driver asks them:
 1. A request whose body cannot be sent again (`request.replayable` is False: a stream was
    consumed) is never retried.
 2. A connection error (`ConnectError`, `ConnectTimeout`) means the request never reached the
-   server, so any method is retried; it counts against `connect` and `total`.
+   server, so any method is retried; it counts against `connect` and `total`. Except a
+   `TLSError` whose reason is a refusal -- a certificate that is untrusted, expired or for
+   another host, or no TLS version in common ("protocol"): that is how the server (or the
+   client) is configured, and it would fail the same way again. A TLS handshake that failed
+   otherwise (reason "handshake": a reset, garbage) is retried as any connection error.
 3. An error once the request may have reached the server (`ReadError`, `ReadTimeout`,
    `WriteError`, `WriteTimeout`, `RemoteProtocolError`) is retried only for a method in
    `allowed_methods`: RFC 9110 §9.2.2, "a user agent SHOULD NOT automatically retry a request
@@ -15,9 +19,10 @@ The rules, in the order the driver asks them:
    closed and the request sent again; it counts against `status` and `total`. When the
    retries are used up the last response is returned, not raised: the caller decides, with
    `raise_for_status()`.
-5. Nothing else is retried: `PoolTimeout` (the pool is saturated; another wait only adds load),
-   `LocalProtocolError` and `InvalidURL` (the same request fails the same way), `DecodingError`,
-   `TooManyRedirects`, cancellation, and any exception that is not aioreq's.
+5. Nothing else is retried: a `ProxyError` or a refusing `TLSError` (see 2), `PoolTimeout`
+   (the pool is saturated; another wait only adds load), `LocalProtocolError` and `InvalidURL`
+   (the same request fails the same way), `DecodingError`, `TooManyRedirects`, cancellation,
+   and any exception that is not aioreq's.
 
 Before each retry the driver waits: the backoff (see `Retry.backoff`), or the response's
 Retry-After when that is longer. A Retry-After longer than `retry_after_max`, or a wait that
@@ -43,6 +48,7 @@ from .._exceptions import (
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
+    TLSError,
     WriteError,
     WriteTimeout,
 )
@@ -324,7 +330,9 @@ async def send_with_retries(
             response = await send(request)
         except ProxyError:
             raise  # the proxy's refusal (407, 403...) would only come again
-        except _CONNECT_ERRORS:
+        except _CONNECT_ERRORS as exc:
+            if isinstance(exc, TLSError) and exc.reason != "handshake":
+                raise  # a refused certificate or protocol would only be refused again
             connects += 1
             if not replayable or made >= retry.total or _over(retry.connect, connects):
                 raise

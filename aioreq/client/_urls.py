@@ -9,6 +9,8 @@ top of it:
 - A C0 control character or DEL anywhere in a URL is refused rather than stripped: `urlsplit`
   silently removes tab, CR and LF, so "http://a/\\r\\nX: y" would otherwise reach the wire
   looking harmless, and a CR/LF that did reach it would split the request (RFC 9112 §11.1).
+  In the userinfo one is refused percent-encoded too ("%0D"): it is decoded into credentials,
+  which cannot hold one (RFC 7617 §2). Elsewhere an escape stays an escape and is sent so.
   Spaces around the whole URL are stripped, as browsers do; spaces inside the path or query
   are percent-encoded.
 - The host is percent-decoded, then IDNA-encoded when it is not ASCII (the standard library's
@@ -382,6 +384,16 @@ def _parse_absolute(url: str) -> URL:
     if at and userinfo_text:
         user, _, password = userinfo_text.partition(":")
         userinfo = (unquote(user), unquote(password))
+        for credential in userinfo:
+            # RFC 7617 §2: "The user-id and password MUST NOT contain any control characters"
+            # -- what BasicAuth refuses, refused here too once "%0D" and the like are decoded.
+            # The URL is not shown: it holds the password.
+            match = _CONTROL_RE.search(credential)
+            if match is not None:
+                raise InvalidURL(
+                    f"the userinfo of a URL to {host!r} holds the control character "
+                    f"{match.group()!r} once percent-decoded: credentials cannot hold one"
+                )
     path = _percent_encode(parts.path, _PATH_SAFE, _PATH_OK_RE) or "/"
     query = _percent_encode(parts.query, _QUERY_SAFE, _QUERY_OK_RE)
     target = f"{path}?{query}" if query else path
@@ -407,7 +419,8 @@ def parse_url(
 
     Raises:
         InvalidURL: no scheme or an unsupported one, no host, a bad port or IPv6 address, a
-            control character (CR, LF, ...) anywhere, or a character not allowed in the host.
+            control character (CR, LF, ...) anywhere (in the userinfo percent-encoded too), or
+            a character not allowed in the host.
         TypeError: `url` is not a str or URL, or a parameter has an unsupported type.
     """
     if isinstance(url, URL):

@@ -59,6 +59,7 @@ __all__ = [
     "BearerAuth",
     "DigestAuth",
     "authenticate",
+    "check_credentials",
     "coerce_auth",
     "has_netrc",
     "netrc_auth",
@@ -148,7 +149,7 @@ class BasicAuth(Auth):
     __slots__ = ("_value",)
 
     def __init__(self, username: str, password: str) -> None:
-        _check_credentials(username, password)
+        check_credentials(username, password)
         # RFC 7617 §2: "Furthermore, a user-id containing a colon character is invalid." The
         # server splits at the first colon, so it would read another user.
         if ":" in username:
@@ -220,7 +221,7 @@ class _FunctionAuth(Auth):
         yield result
 
 
-def _check_credentials(username: object, password: object) -> None:
+def check_credentials(username: object, password: object) -> None:
     """TypeError unless both are str; ValueError when either holds a control character."""
     for what, value in (("username", username), ("password", password)):
         if not isinstance(value, str):
@@ -343,7 +344,7 @@ class DigestAuth(Auth):
     __slots__ = ("_password", "_states", "_username")
 
     def __init__(self, username: str, password: str) -> None:
-        _check_credentials(username, password)
+        check_credentials(username, password)
         self._username = username
         self._password = password
         # The challenge answered last, per origin: credentials for one host never go to another.

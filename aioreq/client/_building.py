@@ -12,9 +12,11 @@ own -- its URL, its fields and its head on the wire -- once per client (the clie
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._exceptions import LocalProtocolError
 from .._headers import Headers, HeadersLike
 from ..protocol import Fields, encode_request_head
 from ._bodies import encode_body
@@ -24,6 +26,8 @@ from ._urls import URL, parse_url
 
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
+
+_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 __all__ = [
     "Plan",
@@ -120,11 +124,17 @@ def make_request(
     files: Any,
 ) -> Request:
     """The request to `target` (resolved by `resolve_url`) with the client's header fields
-    (`defaults`) and the jar's cookies for it; the other arguments are `Client.request`'s."""
+    (`defaults`) and the jar's cookies for it; the other arguments are `Client.request`'s.
+
+    Raises:
+        LocalProtocolError: the method is not a token (RFC 9110 §9.1), or a field cannot be
+            sent.
+    """
+    method = _method(method)
     has_body = content is not None or data is not None or json is not None or files is not None
     if not headers and not has_body and not cookies and target.userinfo is None:
         # The usual GET: the client's own fields, shared, not copied.
-        return Request(method.upper(), target, defaults.raw)
+        return Request(method, target, defaults.raw)
     request_headers = defaults.copy()
     if headers:
         for name, value in Headers(headers).multi_items():
@@ -146,7 +156,14 @@ def make_request(
         # The request's own cookies, with the jar's for its URL (the request's win).
         jar_header = None if jar is None or not len(jar) else cookie_header(jar, target)
         request_headers["Cookie"] = merge_cookies(jar_header, cookies)
-    return Request(method.upper(), target, request_headers, body, length=length)
+    return Request(method, target, request_headers, body, length=length)
+
+
+def _method(method: str) -> str:
+    """The method, upper-cased, once checked: RFC 9110 §9.1, "method = token"."""
+    if not isinstance(method, str) or _TOKEN_RE.fullmatch(method) is None:
+        raise LocalProtocolError(f"{method!r} is not a method: a method is a token (RFC 9110 §9.1)")
+    return method.upper()
 
 
 def wire_fields(request: Request, extra: Fields | None = None) -> list[tuple[bytes, bytes]]:

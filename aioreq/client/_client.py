@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._config import Limits, Timeout, TimeoutTypes
 from .._exceptions import (
+    LocalProtocolError,
     ReadError,
     RemoteProtocolError,
     WriteError,
@@ -584,7 +585,12 @@ class Client:
         pool = self._pool
         url = request.url
         origin: Origin = url.origin
-        method = request.method.encode("ascii")
+        try:
+            method = request.method.encode("ascii")
+        except UnicodeEncodeError:
+            raise LocalProtocolError(
+                f"{request.method!r} is not a method: a method is a token (RFC 9110 §9.1)"
+            ) from None
         content: bytes | AsyncIterable[bytes] = request.content
         fields: Fields | None = None
         expect: float | None = None
@@ -703,6 +709,7 @@ class Client:
                 progress=progress,
                 trace=trace,
                 started=started,
+                max_size=None if stream else self.max_body_size,
             )
             if not stream:
                 await response.aread()

@@ -30,6 +30,11 @@ Decisions, and why:
   decoder is made: each decoder holds buffers of its own, and "gzip, gzip, ..." repeated
   thousands of times in one field would otherwise make thousands (urllib3 shipped that:
   CVE-2025-66418; it limits the chain to 5 as well). No server applies more than two.
+- Streaming: `pieces(data)` gives the decoded output of `data` as it is made, in pieces of at
+  most 4 MiB (1 MiB without a cap) for zlib and brotli, and of bounded size for zstd, whether
+  or not there is a cap: a streamed body is decoded without a cap on its whole, yet a few hundred
+  bytes of br that decode to 200 MiB never become one 200 MiB bytes object (urllib3's
+  CVE-2025-66471). `decode(data)` is `pieces` joined.
 - A body with no bytes at all decodes to no bytes: servers do label empty bodies with a coding,
   and there is nothing truncated to detect. Any other coded body must end where its format says
   it ends, or `flush()` raises `DecodingError`.
@@ -45,6 +50,7 @@ from __future__ import annotations
 
 import importlib
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 from .._exceptions import DecodingError
@@ -90,6 +96,10 @@ _ZSTD_SLACK = 2**20
 # that a bomb is stopped with at most this much beyond the cap, not twice the cap (zlib and
 # brotli copy their output buffers into the bytes they return).
 _OUTPUT_STEP = 4 * 2**20
+# Without a cap (a streamed body), zlib and brotli make at most this much a call, and zstd's
+# input steps are sized as if this much room were left (see _input_step): what a streamed
+# body holds at once is a few of these, however much its input decodes to.
+_UNCAPPED_STEP = 2**20
 # How much input a deflate body may take before a zlib stream that has produced nothing is no
 # longer suspected of being raw deflate.
 _DEFLATE_PROBE_LIMIT = 64 * 2**10
@@ -179,6 +189,16 @@ class Decoder:
         """
         return data
 
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        """Decode the next piece of the coded body, yielding the output as it is made, in
+        pieces of bounded size (see the module's docstring); `decode` is these joined.
+
+        Raises:
+            DecodingError: as `decode`, when the piece that passes the cap or the corrupt byte
+                is reached.
+        """
+        yield self.decode(data)
+
     def flush(self) -> bytes:
         """End the body: return the last decoded bytes and check that the coding ended.
 
@@ -198,7 +218,9 @@ class IdentityDecoder(Decoder):
 
 
 class _CappedDecoder(Decoder):
-    """Shared by the decoders of one coding: the name for messages and the output cap."""
+    """Shared by the decoders of one coding: the name for messages and the output cap.
+
+    A subclass writes `pieces`; `decode` joins them."""
 
     __slots__ = ("_max_size", "_seen", "_total", "coding")
 
@@ -216,11 +238,18 @@ class _CappedDecoder(Decoder):
         of a call either means "more to come" or "the cap is passed".
 
         Returns:
-            A positive byte count; 0 when there is no cap (zlib's "no limit").
+            A positive byte count.
         """
         if self._max_size is None:
-            return 0
+            return _UNCAPPED_STEP
         return min(self._max_size - self._total + 1, _OUTPUT_STEP)
+
+    def decode(self, data: bytes) -> bytes:
+        """Decode the next piece of the coded body (see `Decoder.decode`)."""
+        pieces = [piece for piece in self.pieces(data) if piece]
+        if len(pieces) == 1:
+            return pieces[0]
+        return b"".join(pieces)
 
     def _count(self, out: bytes) -> None:
         """Add freshly decoded output to the total, and stop at the cap.
@@ -238,7 +267,7 @@ class _CappedDecoder(Decoder):
                 " decoded body (max_size); raise it to accept a larger body"
             )
 
-    def _inflate(self, obj: zlib._Decompress, data: bytes) -> bytes:
+    def _inflate(self, obj: zlib._Decompress, data: bytes) -> Iterator[bytes]:
         """Run zlib on the data within the cap: one call, unless the output is large.
 
         zlib's `max_length` bounds each call's output buffer; the input it has not reached is
@@ -248,8 +277,8 @@ class _CappedDecoder(Decoder):
             obj: a zlib decompressor.
             data: coded bytes.
 
-        Returns:
-            What they decode to.
+        Yields:
+            What they decode to, a call's output at a time.
 
         Raises:
             zlib.error: the data is corrupt (the caller names the coding).
@@ -258,15 +287,12 @@ class _CappedDecoder(Decoder):
         step = self._step()
         out = obj.decompress(data, step)
         self._count(out)
-        if len(out) < step or not step or obj.eof:
-            return out
-        pieces = [out]
+        yield out
         while len(out) == step and not obj.eof:
             step = self._step()
             out = obj.decompress(obj.unconsumed_tail, step)
             self._count(out)
-            pieces.append(out)
-        return b"".join(pieces)
+            yield out
 
     def _corrupt(self, exc: BaseException) -> DecodingError:
         """The error for a coded body the library rejected (raise it `from` exc)."""
@@ -299,12 +325,11 @@ class GzipDecoder(_CappedDecoder):
         self._pending = b""  # the first byte of what may be the next member's magic number
         self._ignoring = False
 
-    def decode(self, data: bytes) -> bytes:
+    def pieces(self, data: bytes) -> Iterator[bytes]:
         """Decode the next piece: the current member, and any members that follow in it."""
         if self._ignoring or not data:
-            return b""
+            return
         self._seen = True
-        pieces: list[bytes] = []
         while data:
             obj = self._obj
             if obj is None:  # between members: does another one start here?
@@ -318,18 +343,13 @@ class GzipDecoder(_CappedDecoder):
                     break
                 obj = self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
             try:
-                out = self._inflate(obj, data)
+                yield from self._inflate(obj, data)
             except zlib.error as exc:
                 raise self._corrupt(exc) from exc
-            if out:
-                pieces.append(out)
             if not obj.eof:
                 break
             data = obj.unused_data
             self._obj = None
-        if len(pieces) == 1:
-            return pieces[0]
-        return b"".join(pieces)
 
     def flush(self) -> bytes:
         """End the body: the last member must have ended (its CRC-32 and size checked)."""
@@ -360,32 +380,35 @@ class DeflateDecoder(_CappedDecoder):
         self._probe: list[bytes] | None = []
         self._probe_size = 0
 
-    def decode(self, data: bytes) -> bytes:
+    def pieces(self, data: bytes) -> Iterator[bytes]:
         """Decode the next piece, as zlib unless zlib rejected the start of the body."""
         if not data or self._obj.eof:
-            return b""
+            return
         self._seen = True
         probe = self._probe
         try:
             if probe is None:
-                return self._inflate(self._obj, data)
+                yield from self._inflate(self._obj, data)
+                return
             probe.append(data)
             self._probe_size += len(data)
+            made = self._inflate(self._obj, data)
             try:
-                out = self._inflate(self._obj, data)
+                first = next(made)
             except zlib.error as exc:
                 self._probe = None
                 self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
                 self._total = 0  # nothing was returned yet: the probe is all there was
                 try:
-                    return self._inflate(self._obj, b"".join(probe))
+                    first = next(made := self._inflate(self._obj, b"".join(probe)))
                 except zlib.error:  # neither format: zlib's complaint is the one to report
                     raise exc from None
+            if first or self._obj.eof or self._probe_size > _DEFLATE_PROBE_LIMIT:
+                self._probe = None
+            yield first
+            yield from made
         except zlib.error as exc:
             raise self._corrupt(exc) from exc
-        if out or self._obj.eof or self._probe_size > _DEFLATE_PROBE_LIMIT:
-            self._probe = None
-        return out
 
     def flush(self) -> bytes:
         """End the body: the final block must have ended (and, for zlib, its Adler-32)."""
@@ -412,34 +435,27 @@ class BrotliDecoder(_CappedDecoder):
         self._obj: Any = _brotli.Decompressor()
         self._error: type[Exception] = _brotli.error
 
-    def decode(self, data: bytes) -> bytes:
+    def pieces(self, data: bytes) -> Iterator[bytes]:
         """Decode the next piece, each call's output buffer bounded."""
         if not data:
-            return b""
+            return
         self._seen = True
         obj = self._obj
         step = self._step()
         try:
-            if not step:
-                out: bytes = obj.process(data)
-                self._total += len(out)
-                return out
             # Positional: the limit is `output_buffer_limit` in brotli, another name elsewhere.
-            out = obj.process(data, step)
+            out: bytes = obj.process(data, step)
             self._count(out)
-            if len(out) < step:  # stopped for want of input: nothing is held back
-                return out
-            # The limit was reached: the rest comes from calls without input, which must not
-            # take any before `can_accept_more_data()` (or output ends short of the limit).
-            pieces = [out]
+            yield out
+            # Reaching the limit means more is held back: it comes from calls without input,
+            # which must not take any before `can_accept_more_data()`.
             while len(out) >= step and not obj.is_finished():
                 step = self._step()
                 out = obj.process(b"", step)
                 self._count(out)
-                pieces.append(out)
+                yield out
         except self._error as exc:
             raise self._corrupt(exc) from exc
-        return b"".join(pieces)
 
     def flush(self) -> bytes:
         """End the body: the brotli stream must have reached its last meta-block."""
@@ -477,42 +493,37 @@ class ZstdDecoder(_CappedDecoder):
         """How many input bytes may go in at once without passing the room plus the slack.
 
         Returns:
-            A positive byte count, or 0 for no limit.
+            A positive byte count.
         """
         if self._max_size is None:
-            return 0
-        room = max(self._max_size - self._total, 0) + _ZSTD_SLACK
+            room = _UNCAPPED_STEP + _ZSTD_SLACK
+        else:
+            room = max(self._max_size - self._total, 0) + _ZSTD_SLACK
         return _ZSTD_MIN_BLOCK * max(1, room // _ZSTD_BLOCK_MAX - 1)
 
-    def decode(self, data: bytes) -> bytes:
+    def pieces(self, data: bytes) -> Iterator[bytes]:
         """Decode the next piece in bounded steps, starting a new frame after each one."""
         if not data:
-            return b""
+            return
         self._seen = True
         view = memoryview(data)
         size = len(view)
         position = 0
-        pieces: list[bytes] = []
         try:
             while position < size:
                 obj = self._obj
                 if obj is None:
                     obj = self._obj = self._dctx.decompressobj()
-                step = self._input_step()
-                end = size if not step else min(size, position + step)
+                end = min(size, position + self._input_step())
                 out: bytes = obj.decompress(view[position:end])
                 self._count(out)
-                if out:
-                    pieces.append(out)
+                yield out
                 if obj.eof:  # the frame ended: what follows it starts the next one
                     end -= len(obj.unused_data)
                     self._obj = None
                 position = end
         except self._error as exc:
             raise self._corrupt(exc) from exc
-        if len(pieces) == 1:
-            return pieces[0]
-        return b"".join(pieces)
 
     def flush(self) -> bytes:
         """End the body: no frame may be left unfinished."""
@@ -537,6 +548,18 @@ class MultiDecoder(Decoder):
                 return b""
             data = decoder.decode(data)
         return data
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        """Pass the piece through every decoder, each one's output as it is made."""
+        yield from self._through(0, data)
+
+    def _through(self, index: int, data: bytes) -> Iterator[bytes]:
+        if index == len(self.decoders):
+            yield data
+            return
+        for piece in self.decoders[index].pieces(data):
+            if piece:
+                yield from self._through(index + 1, piece)
 
     def flush(self) -> bytes:
         """Flush each decoder in turn, feeding what it held back to the next one."""

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Request", "Response"]
 
-_DECODE_SLICE = 16 * 1024
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([-\w.:]+)""", re.IGNORECASE)
 
 
@@ -271,17 +270,15 @@ class Response:
                 yield chunk
             return
         async for chunk in self.iter_raw():
-            # Fed in small slices: a decoder returns all that its input decodes to, and a
-            # read of a whole transport buffer of gzip could decode to a gigabyte at once
-            # (urllib3's CVE-2025-66471); 16 KiB of input make at most ~16 MiB of gzip output.
-            for start in range(0, len(chunk), _DECODE_SLICE):
-                data = decoder.decode(chunk[start : start + _DECODE_SLICE])
-                if data:
-                    yield data
-        if decoder is not None:
-            tail = decoder.flush()
-            if tail:
-                yield tail
+            # Piece by piece as the decoder makes them: a few bytes of a coded body may decode
+            # to hundreds of megabytes, which must not become one bytes object (urllib3's
+            # CVE-2025-66471).
+            for piece in decoder.pieces(chunk):
+                if piece:
+                    yield piece
+        tail = decoder.flush()
+        if tail:
+            yield tail
 
     async def iter_text(self) -> AsyncIterator[str]:
         """The body as it arrives, decoded as text (multi-byte characters never split)."""

@@ -40,6 +40,7 @@ from .._exceptions import (
 from .._headers import Headers, HeadersLike
 from ..protocol import ResponseHead, ResponseParser, encode_request_head
 from ..streams import Stream
+from ._auth import check_credentials
 from ._urls import URL, parse_url
 
 __all__ = ["Proxy", "ProxyRoutes", "basic_credentials", "open_tunnel"]
@@ -78,6 +79,8 @@ class Proxy:
             raise InvalidURL(f"a proxy URL has no path or query: {url!s}")
         if auth is None and parsed.userinfo is not None:
             auth = parsed.userinfo
+        if auth is not None:
+            check_credentials(*auth)
         object.__setattr__(self, "url", parsed)
         object.__setattr__(self, "auth", auth)
         fields = [] if headers is None else list(Headers(headers).raw)

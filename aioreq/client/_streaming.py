@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
+from .._exceptions import LocalProtocolError
 from ..connection import Connection
 from ..pool import ConnectionPool
 from ..protocol import ResponseHead
@@ -76,12 +77,13 @@ def streamed_response(
     progress: Progress | None,
     trace: Trace | None,
     started: float,
+    max_size: int | None = None,
 ) -> Response:
     """The response to `request` whose head is `head`, its body still on `connection`.
 
     The connection goes back to `pool` when the body ends: to be used again if it was read to
-    the end, else closed. `read_timeout`, `deadline`, `progress`, `trace` and `started`: see
-    `_body_and_trailers`.
+    the end, else closed. `read_timeout`, `deadline`, `progress`, `trace`, `started` and
+    `max_size`: see `_body_and_trailers`.
     """
 
     def release(completed: bool) -> None:
@@ -97,7 +99,7 @@ def streamed_response(
         decoder=decoder,
     )
     response._stream = _body_and_trailers(
-        connection, read_timeout, deadline, response, progress, trace, started
+        connection, read_timeout, deadline, response, progress, trace, started, max_size
     )
     return response
 
@@ -110,6 +112,7 @@ async def _body_and_trailers(
     progress: Progress | None,
     trace: Trace | None,
     started: float,
+    max_size: int | None,
 ) -> AsyncIterator[bytes]:
     """The body of `response` as it comes from `connection`, then its trailers set on it.
 
@@ -121,6 +124,11 @@ async def _body_and_trailers(
         progress: called as `(bytes received, total or None)` after each piece.
         trace: called with "response_done" at the end.
         started: the monotonic time the exchange began (for the trace).
+        max_size: the most body bytes accepted (the client's `max_body_size` for a response
+            read whole), or None.
+
+    Raises:
+        LocalProtocolError: the body grew past `max_size` (as `Connection.read_body`).
     """
     received = 0
     total: int | None = None
@@ -129,6 +137,8 @@ async def _body_and_trailers(
         total = int(length) if length is not None and length.isdigit() else None
     async for chunk in connection.body_chunks(read_timeout, deadline):
         received += len(chunk)
+        if max_size is not None and received > max_size:
+            raise LocalProtocolError(f"the response body exceeds the limit of {max_size} bytes")
         yield chunk
         if progress is not None:
             await call_hook(progress, received, total)

@@ -18,7 +18,6 @@ Credentials are not forwarded across origins on redirect: tests/client/test_redi
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import datetime
 import email.parser
@@ -718,19 +717,9 @@ def _injection_params() -> Iterator[Any]:
     for site, (error, case) in MULTIPART_NAME_SITES.items():
         for label, bad in ({"NUL": "\x00"} | OTHER_CONTROLS).items():
             yield pytest.param(error, case, bad, id=f"{site}-{label}")
-    # Holes found by this table, outside the modules this suite may change.
+    # A method that is not a token, and proxy credentials (RFC 7617 §2, as BasicAuth).
     yield pytest.param(
-        aioreq.LocalProtocolError,
-        INJECTION_SITES["method"][1],
-        "\u00e9",
-        id="method-non-ASCII",
-        marks=pytest.mark.xfail(
-            strict=True,
-            raises=UnicodeEncodeError,
-            reason="bug: a non-ASCII method raises UnicodeEncodeError from "
-            "method.encode('ascii') in aioreq/client/_building.py (make_plan) and "
-            "aioreq/client/_client.py (_send_once), not LocalProtocolError; nothing is sent",
-        ),
+        aioreq.LocalProtocolError, INJECTION_SITES["method"][1], "\u00e9", id="method-non-ASCII"
     )
     for label, bad in CONTROLS.items():
         yield pytest.param(
@@ -740,12 +729,6 @@ def _injection_params() -> Iterator[Any]:
             ),
             bad,
             id=f"Proxy auth= user-{label}",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: Proxy(auth=) in aioreq/client/_proxies.py does not refuse control "
-                "characters as BasicAuth does (RFC 7617 §2); base64 keeps the framing safe "
-                "(test_proxy_credentials_with_controls_cannot_break_the_framing)",
-            ),
         )
 
 
@@ -844,21 +827,6 @@ async def test_a_tab_is_allowed_where_the_grammar_allows_it(aioreq_server: FakeS
     assert b"X-Part: 1\t2\r\n" in second.body
 
 
-async def test_proxy_credentials_with_controls_cannot_break_the_framing(
-    aioreq_proxy: FakeProxy, aioreq_server: FakeServer
-) -> None:
-    """What happens today with `Proxy(auth=)` holding a CR/LF (see the xfail above): the
-    credentials travel base64-encoded, so the proxy gets one well-formed request."""
-    proxy = aioreq.Proxy(aioreq_proxy.url, auth=("u\r\nX-Injected: 1", "p"))
-    async with aioreq.Client(proxy=proxy) as client:
-        assert (await client.get(aioreq_server.url_for("/status/204"))).status == 204
-    (record,) = aioreq_proxy.requests
-    fields = dict(record.headers)
-    assert "X-Injected" not in fields
-    token = fields["Proxy-Authorization"].removeprefix("Basic ")
-    assert base64.b64decode(token) == b"u\r\nX-Injected: 1:p"
-
-
 # -- limits: decompression bombs ------------------------------------------------------------------
 
 BOMB_SIZE = 50 * MiB
@@ -941,18 +909,14 @@ async def test_a_body_at_the_cap_is_decoded(coding: str, aioreq_server: FakeServ
     assert response.body == b"\0" * BOMB_CAP
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: client.stream() decodes with no cap (make_decoder(max_size=None) in "
-    "aioreq/client/_client.py) and one Decoder.decode() call returns all that its input "
-    "decodes to (aioreq/client/_decoders.py): 50 KB of gzip come as chunks of up to 16 MiB "
-    "(peak 60 MiB), and 317 bytes of br as one chunk of 200 MiB",
-)
+@pytest.mark.parametrize("coding", _coding_params())
 async def test_a_streamed_decompression_bomb_stays_in_bounded_memory(
-    aioreq_server: FakeServer,
+    aioreq_server: FakeServer, coding: str
 ) -> None:
+    """A streamed body has no cap on its whole, but comes out in bounded pieces: 50 MiB of
+    zeros never sit in memory at once (urllib3's CVE-2025-66471)."""
     aioreq_server.expect("GET", "/bomb").respond(
-        body=_zeros("gzip", BOMB_SIZE), headers={"Content-Encoding": "gzip"}
+        body=_zeros(coding, BOMB_SIZE), headers={"Content-Encoding": coding}
     )
     async with aioreq.Client(max_decoded_size=BOMB_CAP) as client:
         tracemalloc.start()
@@ -964,7 +928,8 @@ async def test_a_streamed_decompression_bomb_stays_in_bounded_memory(
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-    assert peak < BOMB_PEAK, f"{peak / MiB:.1f} MiB"
+    # A few pieces of at most 1 MiB (2 MiB of zstd), whatever the body decodes to.
+    assert peak < 8 * MiB, f"{peak / MiB:.1f} MiB"
 
 
 # -- limits: the response head ---------------------------------------------------------------------
@@ -1090,11 +1055,6 @@ async def test_a_large_body_stops_at_max_body_size_in_bounded_memory() -> None:
     assert peak < 4 * MiB, f"{peak / MiB:.1f} MiB"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: with download_progress= a plain request is read through the streaming path "
-    "(aioreq/client/_client.py), which never applies max_body_size",
-)
 async def test_max_body_size_holds_with_a_download_progress_callback(
     aioreq_server: FakeServer,
 ) -> None:

@@ -204,7 +204,7 @@ class _Protocol(asyncio.Protocol):
             # A reader waits and nothing is buffered: hand it these bytes as they are.
             self._reader = None
             if not reader.done():
-                reader.set_result(data)
+                _hand_over(reader, data, self._loop)
                 return
         self._buf += data
         if reader is not None:
@@ -292,6 +292,31 @@ class _Protocol(asyncio.Protocol):
             self._reader = None
             if not reader.done():
                 reader.set_result(None)
+
+
+_current_task = asyncio.current_task
+
+
+def _hand_over(reader: asyncio.Future[Any], data: bytes, loop: asyncio.AbstractEventLoop) -> None:
+    """Give received bytes to the task waiting for them, and let it run on at once.
+
+    A future wakes its task through `call_soon`: the task runs in the next iteration of the
+    event loop, which first polls the selector again, a system call that finds nothing new
+    (whatever woke this read was the last event of the poll). A task waiting for one read is
+    woken here instead, inside the transport's callback where no task runs -- what the loop
+    would have called next, called now: one loop iteration less per read, about 5 µs of a
+    sequential request's 70 on the default loop. Anything else (several callbacks, a callback
+    that is not a task's wake-up, a task already running) gets `set_result` as usual.
+    """
+    callbacks = reader._callbacks
+    if len(callbacks) == 1 and _current_task(loop) is None:
+        wake, context = callbacks[0]
+        if isinstance(getattr(wake, "__self__", None), asyncio.Task):
+            reader.remove_done_callback(wake)
+            reader.set_result(data)
+            context.run(wake, reader)
+            return
+    reader.set_result(data)
 
 
 def _on_timeout(waiter: asyncio.Future[Any]) -> None:

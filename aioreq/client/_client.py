@@ -694,7 +694,7 @@ class Client:
                 raise
         if set_cookie:
             store_cookies(self.cookies, url, head.headers)
-        version = "HTTP/1.1" if head.http_version == b"1.1" else "HTTP/1.0"
+        version = "HTTP/1.0" if head.http_version == b"1.0" else "HTTP/1.1"
         progress = None if call is None else call.download
         if stream or progress is not None:
             response = streamed_response(

@@ -10,9 +10,12 @@ The loop, per connection (one task each, so a slow application never blocks anot
    `Expect: 100-continue` is answered then, not before (RFC 9110 §10.1.1: the client waits for
    the 100 before it sends the body, and a server that does not want the body never sends it).
 3. Write the response with the framing the client understands: Content-Length for bytes, chunked
-   for a stream to an HTTP/1.1 client, close-delimited for a stream to an HTTP/1.0 client.
+   for a stream to an HTTP/1.1 client, close-delimited for a stream to an HTTP/1.0 client. A
+   client that takes no data for the body timeout loses the connection (a slow reader, or a
+   slow-read attack, never holds it).
 4. Keep the connection if both sides want to and the request body was read; a small unread
-   body is read and dropped, a large one costs the connection.
+   body is read and dropped, a large one (or a malformed one: its response is already out, so
+   no second one may follow) costs the connection.
 
 Bad requests get the protocol error's status hint (400, 413, 414, 431, 501) and the connection
 is closed with a lingering close (RFC 9112 §9.6): the write side is shut first and what the
@@ -38,6 +41,7 @@ from .._exceptions import (
     RemoteProtocolError,
     TransportError,
     WriteError,
+    WriteTimeout,
 )
 from .._headers import Headers
 from ..protocol import (
@@ -219,6 +223,11 @@ class _Connection:
             await self._refuse(exc.status_hint, str(exc))
         except _HeadTimeout as exc:
             await self._refuse(408, str(exc))
+        except WriteTimeout:
+            # The client took nothing for body_timeout seconds (a slow-read attack, or a dead
+            # peer). What is still queued for it, in the transport and in the kernel, would
+            # only keep the connection alive after the close: reset it, which frees both.
+            self.stream.reset()
         except (_Gone, TransportError):
             pass
         return False
@@ -262,7 +271,12 @@ class _Connection:
 
     def _on_data(self, data: bytes) -> None:
         if not data:
-            self._handoff(None)  # the client closed; a head cut short needs no answer
+            # The client closed its side. Requests that arrived whole before its FIN are still
+            # answered -- a FIN says the client sends no more, not that it reads no more -- so
+            # while pipelined bytes wait, run() goes on to them and `_process` closes after.
+            parser = self.parser
+            if not (parser.complete and parser.trailing_data):
+                self._handoff(None)
             return
         try:
             events = self.parser.feed(data)
@@ -287,6 +301,8 @@ class _Connection:
                 if self.parser.in_progress:
                     self.idle = False
                     self._handoff(self._rest_of_head(self.loop.time()))
+                elif self.stream.peer_closed and not self.parser.complete:
+                    self._handoff(None)  # the requests that came before the FIN are served
                 return
             head = events[0]
             assert isinstance(head, RequestHead)
@@ -441,10 +457,10 @@ class _Connection:
         if request._done:
             return
         stream = self.stream
+        timeout = self.server.limits.body_timeout
         if request.expect_continue and not request._continued:
             request._continued = True
-            await stream.write_all(_CONTINUE)
-        timeout = self.server.limits.body_timeout
+            await stream.write_all(_CONTINUE, timeout=timeout)
         parser = self.parser
         while True:
             events = self.events
@@ -464,7 +480,8 @@ class _Connection:
             self.index = 0
 
     async def _drain(self, request: Request) -> bool:
-        """Read and drop what is left of the request body; False if too much or too slow."""
+        """Read and drop what is left of the request body; False if too much, too slow or
+        malformed."""
         if request.expect_continue and not request._continued:
             return False  # the client holds the body back: there is nothing to read
         dropped = 0
@@ -475,6 +492,13 @@ class _Connection:
                     if dropped > _DRAIN_LIMIT:
                         return False
         except (asyncio.TimeoutError, ReadTimeout):
+            return False
+        except RemoteProtocolError as exc:
+            # The response to this request is already out: a 400 now would be a second
+            # response to one request, which the client would take for the answer to its next
+            # one (RFC 9112 §9.3.2: responses go in the order of the requests). Only the
+            # connection can go, since what follows the broken body cannot be framed.
+            logger.debug("the unread body of a request from %r is malformed: %s", self.client, exc)
             return False
         return True
 
@@ -608,12 +632,18 @@ class _Connection:
             return self._payload(request, _unsendable(request, exc), keep_alive)
 
     async def _send(self, request: Request, response: Response, keep_alive: bool) -> bool:
-        """Write the response; returns whether the connection may be kept."""
+        """Write the response; returns whether the connection may be kept.
+
+        Raises:
+            TransportError: the client went away, or took no data for `body_timeout` seconds
+                (WriteTimeout).
+        """
         stream = self.stream
+        timeout = self.server.limits.body_timeout
         body = response.body
         if isinstance(body, bytes):
             payload, keep_alive = self._payload(request, response, keep_alive)
-            await stream.write_all(payload)
+            await stream.write_all(payload, timeout=timeout)
             return keep_alive
         try:
             head, writer, keep_alive, with_body = self._head(request, response, keep_alive)
@@ -622,15 +652,16 @@ class _Connection:
             return await self._send(request, _unsendable(request, exc), keep_alive)
         if not with_body or writer is None:
             await _close_iterable(body)
-            await stream.write_all(head)
+            await stream.write_all(head, timeout=timeout)
             return keep_alive
-        await stream.write_all(head)
         try:
+            await stream.write_all(head, timeout=timeout)
             async for data in body:
                 if data:
-                    await stream.write_all(writer.write(data))
+                    await stream.write_all(writer.write(data), timeout=timeout)
             # Trailers travel only in the chunked coding; an HTTP/1.0 client gets none.
-            await stream.write_all(writer.end(_trailers(response) if writer.chunked else ()))
+            end = writer.end(_trailers(response) if writer.chunked else ())
+            await stream.write_all(end, timeout=timeout)
         except TransportError:
             await _close_iterable(body)
             raise
@@ -650,13 +681,14 @@ class _Connection:
     async def _send_raw(self, response: RawResponse) -> None:
         data = response.data
         stream = self.stream
+        timeout = self.server.limits.body_timeout
         if isinstance(data, bytes):
             if data:
-                await stream.write_all(data)
+                await stream.write_all(data, timeout=timeout)
         else:
             try:
                 async for piece in data:
-                    await stream.write_all(piece)
+                    await stream.write_all(piece, timeout=timeout)
             except TransportError:
                 await _close_iterable(data)
                 raise

@@ -43,7 +43,9 @@ class ServerLimits:
         header_timeout: seconds for a whole request head, from its first byte (408); also how
             long a new connection may stay silent.
         keep_alive_timeout: seconds an idle persistent connection is kept open.
-        body_timeout: seconds a read of the request body may wait (408).
+        body_timeout: seconds a read of the request body may wait (408), and seconds a write
+            of the response may wait for the client to take data (the connection is then
+            dropped: a client that stops reading cannot hold it).
     """
 
     max_line_size: int = DEFAULT_MAX_LINE_SIZE

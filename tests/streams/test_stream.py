@@ -77,6 +77,45 @@ async def test_read_some_wakes_a_waiting_reader_when_bytes_arrive(conn: Connecti
     assert await reader == b"late"
 
 
+async def test_a_waiting_reader_runs_on_inside_the_transports_callback(conn: Connection) -> None:
+    """Bytes handed to a task waiting for them let it run on at once, in the transport's
+    callback, rather than in the next iteration of the loop (one poll of the selector less)."""
+    progress: list[str] = []
+
+    async def reader() -> None:
+        progress.append(bytes(await conn.stream.read_some(timeout=1)).decode())
+
+    task = asyncio.create_task(reader())
+    await wait_for_reader(conn.stream)
+    protocol = conn.stream._protocol
+    loop = asyncio.get_running_loop()
+    seen: list[list[str]] = []
+
+    def callback() -> None:  # as a transport calls it: from the loop, no task running
+        protocol.data_received(b"now")
+        seen.append(list(progress))
+
+    loop.call_soon(callback)
+    await task
+    assert seen == [["now"]]
+
+
+async def test_a_reader_is_woken_the_usual_way_from_inside_a_task(conn: Connection) -> None:
+    """Called while a task runs (never the case for a transport, but possible for a caller),
+    the hand-over falls back to set_result: the reader runs later, as asyncio would have it."""
+    progress: list[str] = []
+
+    async def reader() -> None:
+        progress.append(bytes(await conn.stream.read_some(timeout=1)).decode())
+
+    task = asyncio.create_task(reader())
+    await wait_for_reader(conn.stream)
+    conn.stream._protocol.data_received(b"later")
+    assert progress == []
+    await task
+    assert progress == ["later"]
+
+
 async def test_read_some_respects_max_bytes_and_keeps_the_rest_in_order(
     conn: Connection,
 ) -> None:

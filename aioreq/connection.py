@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
-from ._exceptions import LocalProtocolError, ReadTimeout
+from ._exceptions import LocalProtocolError, ReadTimeout, WriteError, WriteTimeout
 from .protocol import (
     BodyWriter,
     EndOfMessage,
@@ -48,7 +48,8 @@ class Connection:
         idle_since: the `time.monotonic()` it was last released, for keep-alive expiry.
         trailers: the trailer fields of the last chunked response.
         withheld: whether the body of the current request was left unsent (the server answered
-            an `Expect: 100-continue` with a final status): the connection is not reused.
+            an `Expect: 100-continue` with a final status, or answered while the body was
+            being sent and stopped reading it): the connection is not reused.
     """
 
     __slots__ = (
@@ -130,6 +131,10 @@ class Connection:
         [...] SHOULD NOT send the content"; it is then withheld, and the connection closed
         after the response. `on_sent` is called once the whole request is written.
 
+        When writing fails but the server has already answered (a 413 to a body it will not
+        read, then a reset), that answer is returned instead of the write error, and the
+        connection is not reused (`withheld`).
+
         Raises:
             LocalProtocolError: the request cannot be sent safely, or its body does not match
                 its framing.
@@ -142,21 +147,28 @@ class Connection:
         self.requests += 1
         self.received = False
         self.trailers = ()
-        if expect_continue is not None and body:
-            await stream.write_all(head, timeout=write_timeout)
-            final = await self._await_continue(expect_continue, read_timeout)
-            if final is not None:
-                self.withheld = True
-                return final
-            head = b""
-        if body is None or isinstance(body, bytes):
-            stream.write_nowait(head + body if body else head)
-            if stream.write_paused:
-                await stream.drain(timeout=write_timeout)
-        else:
-            if fields is None:
-                raise TypeError("a streamed body needs the fields that frame it")
-            await self._send_stream(head, fields, body, write_timeout)
+        try:
+            if expect_continue is not None and body:
+                await stream.write_all(head, timeout=write_timeout)
+                final = await self._await_continue(expect_continue, read_timeout)
+                if final is not None:
+                    self.withheld = True
+                    return final
+                head = b""
+            if body is None or isinstance(body, bytes):
+                stream.write_nowait(head + body if body else head)
+                if stream.write_paused:
+                    await stream.drain(timeout=write_timeout)
+            else:
+                if fields is None:
+                    raise TypeError("a streamed body needs the fields that frame it")
+                await self._send_stream(head, fields, body, write_timeout)
+        except (WriteError, WriteTimeout):
+            final = await self._early_response()
+            if final is None:
+                raise
+            self.withheld = True
+            return final
         if on_sent is not None:
             on_sent()
         # The final head; interim 1xx responses are passed over (RFC 9110 §15.2).
@@ -172,6 +184,33 @@ class Connection:
             else:
                 self.events = parser.feed_eof()  # raises: closed before the (final) head
             self.index = 0
+
+    async def _early_response(self) -> ResponseHead | None:
+        """After a write failed: the final head the server sent before it stopped reading, if
+        the whole of it has arrived; else None.
+
+        RFC 9112 §9.5: "A client sending a message body SHOULD monitor the network connection
+        for an error response while it is transmitting the request." A server that refuses a
+        large body (413, 401...) answers at once and closes, often with a reset, since the
+        body is left unread: the write then fails, but the answer is already in the buffer,
+        and it says more than "connection reset" does. Only what has arrived is read: the
+        connection is dead or stalled, so waiting for more would only delay the write error.
+
+        Raises:
+            RemoteProtocolError: what arrived is not a valid response.
+        """
+        stream = self.stream
+        parser = self.parser
+        while stream.buffered:
+            # Returns at once: the bytes are buffered.
+            data = await stream.read_some(_READ_SIZE)
+            self.received = True
+            self.events = parser.feed(data)
+            self.index = 0
+            final = self._next_head(False)
+            if final is not None:
+                return final
+        return None
 
     def _next_head(self, continue_too: bool) -> ResponseHead | None:
         """The next head among the parsed events that ends a wait: a final one or a 101, and

@@ -60,7 +60,7 @@ def split_fields(data: bytes, start: int, end: int) -> Fields | None:
             match = _field_line(line)
             if match is None:
                 return None
-            field = (match[1], match[2])
+            field = (match[1], match[3])
             if len(line) <= _MAX_KNOWN_LINE:
                 if len(known) >= _MAX_KNOWN_LINES:
                     known.clear()

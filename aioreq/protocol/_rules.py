@@ -25,12 +25,16 @@ token_re = re.compile(TOKEN)
 #   field-value = *field-content
 #   field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
 # The value cannot hold CR or LF. A line that does not match (obs-fold, a bare CR or LF, a bad
-# name or value) sends its section to the slow path, which names the fault. Possessive
-# quantifiers keep the engine from backtracking; a value that ends in whitespace fails the
-# lookbehind and is stripped on the slow path (rare on the wire, and measured 20% faster than a
-# pattern that excludes trailing whitespace itself). `_fields.split_fields` checks each distinct
-# line with it once.
-field_line_re = re.compile(rb"(" + TCHAR + rb"++):[ \t]*+([\t\x20-\x7e\x80-\xff]*+)(?<![ \t])")
+# name or value) sends its section to the slow path, which names the fault. The leading
+# whitespace is taken whole, as an atomic group would take it (a lookahead and its
+# back-reference: Python 3.10 has neither atomic groups nor possessive quantifiers), so a line
+# of thousands of spaces cannot make the engine try every split of them between it and the
+# value. A value that ends in whitespace fails the lookbehind and is stripped on the slow path
+# (rare on the wire, and faster than a pattern that excludes trailing whitespace itself).
+# Groups: 1 the name, 3 the value. `_fields.split_fields` checks each distinct line with it once.
+field_line_re = re.compile(
+    rb"(" + TCHAR + rb"+):(?=([ \t]*))\2([\t\x20-\x7e\x80-\xff]*)(?<![ \t])"
+)
 field_value_re = re.compile(rb"(?:" + FIELD_VCHAR + rb"+(?:[ \t]+" + FIELD_VCHAR + rb"+)*)?")
 
 # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]

@@ -31,6 +31,12 @@ _now = time.monotonic
 Connector = Callable[[Origin, "float | None"], Awaitable[Connection]]
 
 
+def _cancelling(task: asyncio.Task[object] | None) -> int:
+    """How many cancellations of `task` are pending (0 before Python 3.11, which counts none)."""
+    count = getattr(task, "cancelling", None)
+    return 0 if count is None else int(count())
+
+
 class _Waiter:
     __slots__ = ("future", "origin")
 
@@ -105,11 +111,18 @@ class ConnectionPool:
         future: asyncio.Future[Connection | None] = asyncio.get_running_loop().create_future()
         waiter = _Waiter(origin, future)
         self._waiters.append(waiter)
+        task = asyncio.current_task()
+        cancels = _cancelling(task)
         try:
             if timeout is None:
                 given = await future
             else:
                 given = await asyncio.wait_for(asyncio.shield(future), timeout)
+                if _cancelling(task) > cancels:
+                    # Before Python 3.12, wait_for returns the result and drops a cancellation
+                    # that came after the future was done: deliver it (and give back what was
+                    # handed over), or the cancelled request would go on.
+                    raise asyncio.CancelledError
         except asyncio.CancelledError:
             self._withdraw(waiter)
             raise

@@ -935,6 +935,18 @@ def _tls_error(exc: BaseException, where: str, name: str) -> TLSError:
     )
 
 
+#: How long a connect whose caller was cancelled may go on, to be closed when it is done.
+_ABANDON_GRACE = 5.0
+
+
+def _close_abandoned(attempt: asyncio.Future[tuple[asyncio.BaseTransport, Any]]) -> None:
+    """Close the connection an abandoned connect brought, if it brought one."""
+    if attempt.cancelled() or attempt.exception() is not None:
+        return
+    transport, _ = attempt.result()
+    cast(asyncio.Transport, transport).abort()
+
+
 async def _connect(
     opener: Callable[[], Awaitable[tuple[asyncio.BaseTransport, asyncio.BaseProtocol]]],
     where: str,
@@ -945,8 +957,19 @@ async def _connect(
     tls: bool = False,
     server_hostname: str | None = None,
 ) -> Stream:
+    attempt = asyncio.ensure_future(asyncio.wait_for(opener(), timeout))
     try:
-        transport, protocol = await asyncio.wait_for(opener(), timeout)
+        transport, protocol = await asyncio.shield(attempt)
+    except asyncio.CancelledError:
+        # Cancelled, asyncio's own connect (its staggered race of addresses) drops a socket
+        # that has just connected, unclosed. So the attempt is left to end by itself, and what
+        # it brings is closed; one that takes longer than a moment is cancelled after all.
+        if not attempt.done():
+            attempt.add_done_callback(_close_abandoned)
+            asyncio.get_running_loop().call_later(_ABANDON_GRACE, attempt.cancel)
+        else:
+            _close_abandoned(attempt)
+        raise
     except (OSError, _ssl.SSLError, asyncio.TimeoutError) as exc:
         if _deadline_passed(exc, timeout):
             raise ConnectTimeout(

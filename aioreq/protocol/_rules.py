@@ -32,9 +32,7 @@ token_re = re.compile(TOKEN)
 # value. A value that ends in whitespace fails the lookbehind and is stripped on the slow path
 # (rare on the wire, and faster than a pattern that excludes trailing whitespace itself).
 # Groups: 1 the name, 3 the value. `_fields.split_fields` checks each distinct line with it once.
-field_line_re = re.compile(
-    rb"(" + TCHAR + rb"+):(?=([ \t]*))\2([\t\x20-\x7e\x80-\xff]*)(?<![ \t])"
-)
+field_line_re = re.compile(rb"(" + TCHAR + rb"+):(?=([ \t]*))\2([\t\x20-\x7e\x80-\xff]*)(?<![ \t])")
 field_value_re = re.compile(rb"(?:" + FIELD_VCHAR + rb"+(?:[ \t]+" + FIELD_VCHAR + rb"+)*)?")
 
 # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]

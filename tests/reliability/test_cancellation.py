@@ -61,10 +61,8 @@ import gc
 import inspect
 import os
 import random
-import sys
-import warnings
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import CodeType
@@ -77,6 +75,7 @@ from aioreq.pool import ConnectionPool
 from pytest_aioreq import FakeServer
 from pytest_aioreq.fakeserver import faults
 
+from ._leaks import fds_settle, open_fds, unclosed_resources
 from ._scale import scaled
 
 pytestmark = pytest.mark.skipif(
@@ -201,10 +200,6 @@ def phase_of(task: asyncio.Task[Any], life: Life) -> str:
 # -- leaks ------------------------------------------------------------------------------------
 
 
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
 def fd_table() -> dict[str, str]:
     """What each open file descriptor is (`socket:[inode]`, `anon_inode:[eventpoll]`...)."""
     table = {}
@@ -237,46 +232,6 @@ def new_fds(before: dict[str, str]) -> list[str]:
             inode = target.partition("[")[2].rstrip("]")
             described.append(f"fd {fd}: {target} {tcp.get(inode, '')}".rstrip())
     return described
-
-
-@contextlib.contextmanager
-def unclosed_resources() -> Iterator[list[str]]:
-    """Collect the ResourceWarnings (unclosed sockets, transports) raised by finalizers, on any
-    thread, until the block ends with a garbage collection."""
-    found: list[str] = []
-    previous = sys.unraisablehook
-
-    def hook(unraisable: Any) -> None:
-        if isinstance(unraisable.exc_value, ResourceWarning):
-            found.append(str(unraisable.exc_value))
-        else:
-            previous(unraisable)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ResourceWarning)
-        sys.unraisablehook = hook
-        try:
-            yield found
-            gc.collect()
-        finally:
-            sys.unraisablehook = previous
-
-
-async def fds_settle(baseline: int, *, within: float = 5.0) -> int:
-    """The number of open file descriptors once it is back to `baseline`, or after `within`
-    seconds (a server closes its side of a connection when it sees the client's FIN).
-
-    A garbage collection comes first: a socket dropped without being closed is closed by it,
-    with a ResourceWarning (which `unclosed_resources` collects), and what stays open after it
-    is what something still holds."""
-    gc.collect()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    count = open_fds()
-    while count > baseline and loop.time() < deadline:
-        await asyncio.sleep(0.02)
-        count = open_fds()
-    return count
 
 
 async def warm_up(*servers: FakeServer) -> None:

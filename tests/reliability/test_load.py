@@ -24,8 +24,6 @@ import gc
 import logging
 import os
 import resource
-import sys
-import warnings
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -36,6 +34,7 @@ import aioreq
 from aioreq.server import Request, Response, Server, serve
 from pytest_aioreq import FakeServer
 
+from ._leaks import fds_settle, open_fds, unclosed_resources
 from ._scale import LONG, scaled
 
 pytestmark = [
@@ -60,54 +59,10 @@ CLIENT_MIX = [
 # -- measuring --------------------------------------------------------------------------------
 
 
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
 def rss() -> int:
     """The resident set size of this process, in bytes."""
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize()
-
-
-async def fds_settle(baseline: int, *, within: float = 5.0) -> int:
-    """The number of open file descriptors once it is back to `baseline`, or after `within`
-    seconds (a server closes its side of a connection when it sees the client's FIN).
-
-    A garbage collection comes first: a socket dropped without being closed is closed by it,
-    with a ResourceWarning (which `unclosed_resources` collects), and what stays open after it
-    is what something still holds."""
-    gc.collect()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    count = open_fds()
-    while count > baseline and loop.time() < deadline:
-        await asyncio.sleep(0.02)
-        count = open_fds()
-    return count
-
-
-@contextlib.contextmanager
-def unclosed_resources() -> Iterator[list[str]]:
-    """Collect the ResourceWarnings (unclosed sockets, transports) raised by finalizers, on any
-    thread, until the block ends with a garbage collection."""
-    found: list[str] = []
-    previous = sys.unraisablehook
-
-    def hook(unraisable: Any) -> None:
-        if isinstance(unraisable.exc_value, ResourceWarning):
-            found.append(str(unraisable.exc_value))
-        else:
-            previous(unraisable)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ResourceWarning)
-        sys.unraisablehook = hook
-        try:
-            yield found
-            gc.collect()
-        finally:
-            sys.unraisablehook = previous
 
 
 # -- the client under load --------------------------------------------------------------------

@@ -197,28 +197,6 @@ class FakeProxy(_LoopThread[StreamServer]):
         with self._lock:
             return list(self._errors)
 
-    def check(self) -> None:
-        """Raise AssertionError listing the proxy's errors and the requests it received.
-
-        Raises:
-            AssertionError: `problems()` is not empty.
-        """
-        problems = self.problems()
-        if problems:
-            raise AssertionError(self.report(problems))
-
-    def report(self, problems: list[str] | None = None) -> str:
-        """A readable account of the problems and of the request log."""
-        problems = self.problems() if problems is None else problems
-        lines = ["pytest_aioreq: the fake proxy saw problems:"]
-        lines += [f"  - {problem}" for problem in problems]
-        log = self.requests
-        lines.append(f"requests that arrived ({len(log)}):")
-        lines += [f"  {n}. {record.describe()}" for n, record in enumerate(log, 1)]
-        if not log:
-            lines.append("  (none)")
-        return "\n".join(lines)
-
     def __repr__(self) -> str:
         where = self.url if self._server is not None and self._thread is not None else "stopped"
         return f"<FakeProxy {where}>"

@@ -259,28 +259,6 @@ class FakeServer(_LoopThread[Server]):
             ]
         return problems
 
-    def check(self) -> None:
-        """Raise AssertionError listing what went wrong and every request that arrived.
-
-        Raises:
-            AssertionError: `problems()` is not empty.
-        """
-        problems = self.problems()
-        if problems:
-            raise AssertionError(self.report(problems))
-
-    def report(self, problems: list[str] | None = None) -> str:
-        """A readable account of the problems and of the request log."""
-        problems = self.problems() if problems is None else problems
-        lines = ["pytest_aioreq: the fake server saw problems:"]
-        lines += [f"  - {problem}" for problem in problems]
-        log = self.requests
-        lines.append(f"requests that arrived ({len(log)}):")
-        lines += [f"  {n}. {request.describe()}" for n, request in enumerate(log, 1)]
-        if not log:
-            lines.append("  (none)")
-        return "\n".join(lines)
-
     def assert_no_requests(self) -> None:
         """Raise AssertionError if any request arrived."""
         log = self.requests

@@ -14,14 +14,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Coroutine
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
 _T = TypeVar("_T")
 _S = TypeVar("_S")  # the server object, as `_open` returns it
 _Self = TypeVar("_Self", bound="_LoopThread[Any]")
 _START_TIMEOUT = 10.0
 _CALL_TIMEOUT = 10.0
+
+
+class _Described(Protocol):
+    """A record of the request log: it can describe itself in a line."""
+
+    def describe(self) -> str: ...
 
 
 class _LoopThread(Generic[_S]):
@@ -141,6 +147,39 @@ class _LoopThread(Generic[_S]):
         if self._server is None or self._thread is None:
             raise RuntimeError(f"the fake {self._what} is not running: call start()")
         return self._server
+
+    # -- what went wrong (a subclass says what its problems are and what it received) ------------
+
+    def problems(self) -> list[str]:
+        """What went wrong, one line each (the subclass knows)."""
+        raise NotImplementedError
+
+    @property
+    def requests(self) -> Sequence[_Described]:
+        """What arrived, in order (the subclass keeps it)."""
+        raise NotImplementedError
+
+    def check(self) -> None:
+        """Raise AssertionError listing what went wrong and every request that arrived.
+
+        Raises:
+            AssertionError: `problems()` is not empty.
+        """
+        problems = self.problems()
+        if problems:
+            raise AssertionError(self.report(problems))
+
+    def report(self, problems: list[str] | None = None) -> str:
+        """A readable account of the problems and of the request log."""
+        problems = self.problems() if problems is None else problems
+        lines = [f"pytest_aioreq: the fake {self._what} saw problems:"]
+        lines += [f"  - {problem}" for problem in problems]
+        log = self.requests
+        lines.append(f"requests that arrived ({len(log)}):")
+        lines += [f"  {n}. {record.describe()}" for n, record in enumerate(log, 1)]
+        if not log:
+            lines.append("  (none)")
+        return "\n".join(lines)
 
 
 class _ThreadErrors(logging.Handler):

@@ -156,9 +156,7 @@ class Connection:
                     return final
                 head = b""
             if body is None or isinstance(body, bytes):
-                stream.write_nowait(head + body if body else head)
-                if stream.write_paused:
-                    await stream.drain(timeout=write_timeout)
+                await stream.write_all(head + body if body else head, timeout=write_timeout)
             else:
                 if fields is None:
                     raise TypeError("a streamed body needs the fields that frame it")

@@ -71,6 +71,14 @@ _NO_HAPPY_EYEBALLS: set[type] = set()
 # loop runs timers up to its clock resolution early).
 _TIMER_SLACK = 0.001
 
+# Over TLS, `write_all` hands data to the transport in slices of this size, with a turn of the
+# event loop between them. asyncio's TLS transport (CPython 3.11+, uvloop) encrypts a whole
+# write into the TCP transport below it at once and pauses its own protocol only for data it
+# still holds, so one large write never pauses; and it learns of a reset from that transport a
+# turn or two later. Without slices a peer that stops reading, or resets, is not seen while
+# writing, and a large upload holds the event loop for its whole encryption.
+_TLS_SLICE = 2**16
+
 # How long `aclose()` lets buffered output (and a TLS close_notify) drain before it aborts.
 _CLOSE_TIMEOUT = 5.0
 
@@ -328,6 +336,17 @@ class _Expired(Exception):
     """A wait's deadline passed (turned into the read or write timeout of the caller)."""
 
 
+class _Slicing:
+    """The state of a TLS stream's sliced writes (`Stream._write_sliced`)."""
+
+    __slots__ = ("lock", "queued", "torn")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.queued: list[bytes] = []  # from write_nowait while a sliced write runs
+        self.torn = False  # a sliced write stopped midway: the stream cannot carry more
+
+
 class Stream(AsyncResource):
     """A buffered, bidirectional byte stream over one connection.
 
@@ -338,12 +357,13 @@ class Stream(AsyncResource):
     Use it as an async context manager, or call `aclose()`.
     """
 
-    __slots__ = ("__weakref__", "_loop", "_protocol", "_transport")
+    __slots__ = ("__weakref__", "_loop", "_protocol", "_slicing", "_transport")
 
     def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
         self._transport = transport
         self._protocol = protocol
         self._loop = protocol._loop
+        self._slicing: _Slicing | None = None
         protocol._stream = self
 
     # -- reading --------------------------------------------------------------------------------
@@ -595,6 +615,8 @@ class Stream(AsyncResource):
     async def write_all(self, data: bytes, *, timeout: float | None = None) -> None:
         """Send all of `data`, waiting while the peer does not keep up.
 
+        Each call's bytes go out together, even when several tasks write at once.
+
         Raises:
             WriteError: the connection is closed or failed.
             WriteTimeout: the peer did not take the data within `timeout` seconds.
@@ -602,9 +624,45 @@ class Stream(AsyncResource):
         protocol = self._protocol
         if protocol._exc is not None or self._transport.is_closing():
             raise self._write_error()
+        if self._slicing is not None or (len(data) > _TLS_SLICE and self.ssl_object is not None):
+            await self._write_sliced(data, timeout)
+            return
         self._transport.write(data)
         if protocol._write_paused:
             await self._drain(timeout)
+
+    async def _write_sliced(self, data: bytes, timeout: float | None) -> None:
+        """`write_all` over TLS: a slice at a time, waiting whenever the transport pauses.
+
+        A lock keeps each call's slices together; `write_nowait` meanwhile queues behind the
+        slices. A call that fails or is cancelled midway leaves the stream unable to write.
+        """
+        if self._slicing is None:
+            self._slicing = _Slicing()
+        slicing = self._slicing
+        async with slicing.lock:
+            view = memoryview(data)
+            transport = self._transport
+            protocol = self._protocol
+            end = len(view)
+            start = 0
+            try:
+                while start < end or slicing.queued:
+                    if slicing.torn or protocol._exc is not None or transport.is_closing():
+                        raise self._write_error()
+                    if start < end:
+                        transport.write(view[start : start + _TLS_SLICE])
+                        start += _TLS_SLICE
+                    else:
+                        transport.write(slicing.queued.pop(0))
+                    if protocol._write_paused:
+                        await self._drain(timeout)
+                    elif start < end:
+                        await asyncio.sleep(0)
+            except BaseException:
+                if 0 < start < end or slicing.queued:
+                    slicing.torn = True
+                raise
 
     def write_nowait(self, data: bytes) -> None:
         """Queue `data` for sending without waiting for the peer (no back-pressure).
@@ -614,6 +672,13 @@ class Stream(AsyncResource):
         """
         if self._protocol._exc is not None or self._transport.is_closing():
             raise self._write_error()
+        slicing = self._slicing
+        if slicing is not None:
+            if slicing.torn:
+                raise self._write_error()
+            if slicing.lock.locked():
+                slicing.queued.append(data)
+                return
         self._transport.write(data)
 
     async def drain(self, *, timeout: float | None = None) -> None:
@@ -646,6 +711,8 @@ class Stream(AsyncResource):
             raise self._write_error()
 
     def _write_error(self) -> WriteError:
+        if self._slicing is not None and self._slicing.torn:
+            return WriteError("cannot write: an earlier write stopped midway")
         exc = self._protocol._exc
         if exc is None or isinstance(exc, _Closed):
             return WriteError("cannot write: the connection is closed")

@@ -902,16 +902,11 @@ def _refuses_and_drains(peer: Peer) -> None:
     peer.drain()
 
 
-# Over TLS, the client does not always see a reset as a write failure (aioreq/streams.py):
-# asyncio's TLS transport passes up neither the back-pressure of the TCP transport below it
-# (a body given as bytes is one write, which it encrypts whole into that transport) nor, until
-# a later turn of the event loop, its loss (a write after the reset goes into the dead TCP
-# transport, which drops it). A bytes body therefore never waits: the client goes on to read,
-# and the write failure surfaces as ReadError, or as ReadTimeout at the read timeout. A
-# streamed body waits while the transport is paused, so the reset is a WriteError there --
-# unless it comes between two writes that do not pause, when the rest of the body vanishes
-# into the dead transport and the client meets the reset reading: a race.
-_TLS_BUG = "bug: over TLS, asyncio's TLS transport passes up no back-pressure (aioreq/streams.py): "
+# Over TLS with a streamed body, a reset that comes between two writes that do not pause is
+# seen only when the client reads: the rest of the body went into a transport that had not yet
+# heard of the reset (asyncio's TLS transport learns of it from the TCP transport below a turn
+# of the event loop later). A bytes body is written in slices with a turn between them
+# (aioreq/streams.py), so there it is a WriteError as over plain TCP.
 _TLS_RACE = fails(aioreq.WriteError, aioreq.ReadError)
 
 
@@ -920,8 +915,6 @@ class WriteRow:
     """A server that gives up on the request body (see `Row` for the attributes).
 
     Attributes:
-        tls_whole: the outcome and wait over TLS with a bytes body, where they differ.
-        tls_whole_bug: over TLS with a bytes body the outcome is wrong: the xfail reason.
         tls_streamed: the outcome over TLS with a streamed body, where it differs.
     """
 
@@ -930,8 +923,6 @@ class WriteRow:
     outcome: Outcome
     waits: float | None = None
     retried: bool = False
-    tls_whole: tuple[Outcome, float | None] | None = None
-    tls_whole_bug: str | None = None
     tls_streamed: Outcome | None = None
 
 
@@ -939,16 +930,14 @@ _REFUSED = answers(413, b"nope")
 
 WRITE_ROWS = [
     WriteRow("close-after-head", _closes_after_head, fails(aioreq.WriteError), retried=True,
-             tls_whole_bug=_TLS_BUG + "the reset surfaces as ReadError", tls_streamed=_TLS_RACE),
+             tls_streamed=_TLS_RACE),
     WriteRow("reset-after-head", _resets_after_head, fails(aioreq.WriteError), retried=True,
-             tls_whole_bug=_TLS_BUG + "the reset surfaces as ReadError", tls_streamed=_TLS_RACE),
-    WriteRow("stop-reading", _stops_reading, fails(aioreq.WriteTimeout), waits=SHORT,
-             tls_whole_bug=_TLS_BUG + "no write timeout, but ReadTimeout at the read timeout"),
+             tls_streamed=_TLS_RACE),
+    WriteRow("stop-reading", _stops_reading, fails(aioreq.WriteTimeout), waits=SHORT),
     WriteRow("answer-413-then-close", _refuses_then_closes, _REFUSED),
     WriteRow("answer-413-then-reset", _refuses_then_resets, _REFUSED),
-    # The answer is read when the write timeout ends the upload; over TLS with bytes, at once.
-    WriteRow("answer-413-then-stop-reading", _refuses_then_stops_reading, _REFUSED, waits=SHORT,
-             tls_whole=(_REFUSED, None)),
+    # The answer is read when the write timeout ends the upload.
+    WriteRow("answer-413-then-stop-reading", _refuses_then_stops_reading, _REFUSED, waits=SHORT),
     WriteRow("answer-413-and-drain", _refuses_and_drains, _REFUSED),
 ]  # fmt: skip
 
@@ -982,14 +971,9 @@ def _write_cells() -> list[Any]:
                 # Over TLS, POST is left out: it differs from PUT only where the client
                 # retries, and a PUT of bytes and a streamed PUT cover the TLS transport.
                 for tls in (False, True) if upload.method == "PUT" else (False,):
-                    outcome, waits, marks = row.outcome, row.waits, []
+                    outcome = row.outcome
                     if tls and not upload.whole and row.tls_streamed is not None:
                         outcome = row.tls_streamed
-                    if tls and upload.whole:
-                        if row.tls_whole is not None:
-                            outcome, waits = row.tls_whole
-                        if row.tls_whole_bug is not None:
-                            marks = [pytest.mark.xfail(strict=True, reason=row.tls_whole_bug)]
                     cell_id = "-".join(
                         (
                             row.id,
@@ -999,9 +983,7 @@ def _write_cells() -> list[Any]:
                         )
                     )
                     cells.append(
-                        pytest.param(
-                            row, upload, reused, tls, outcome, waits, id=cell_id, marks=marks
-                        )
+                        pytest.param(row, upload, reused, tls, outcome, row.waits, id=cell_id)
                     )
     return cells
 

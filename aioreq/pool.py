@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from ._config import Limits
 from ._exceptions import PoolTimeout
 from .connection import Connection, Origin
+from .streams import _Expired, _on_timeout
 
 __all__ = ["ConnectionPool"]
 
@@ -29,12 +30,6 @@ _now = time.monotonic
 
 #: Opens a connection to an origin within a connect timeout (the client supplies TLS).
 Connector = Callable[[Origin, "float | None"], Awaitable[Connection]]
-
-
-def _cancelling(task: asyncio.Task[object] | None) -> int:
-    """How many cancellations of `task` are pending (0 before Python 3.11, which counts none)."""
-    count = getattr(task, "cancelling", None)
-    return 0 if count is None else int(count())
 
 
 class _Waiter:
@@ -108,30 +103,27 @@ class ConnectionPool:
             return connection
         if self._reserve(origin):
             return await self._open(origin, connect_timeout)
-        future: asyncio.Future[Connection | None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Connection | None] = loop.create_future()
         waiter = _Waiter(origin, future)
         self._waiters.append(waiter)
-        task = asyncio.current_task()
-        cancels = _cancelling(task)
+        # The future is awaited directly, with a timer of its own: asyncio.wait_for would cost
+        # a shield and (before Python 3.12) a task per wait, and may drop a cancellation.
+        timer = None if timeout is None else loop.call_later(timeout, _on_timeout, future)
         try:
-            if timeout is None:
-                given = await future
-            else:
-                given = await asyncio.wait_for(asyncio.shield(future), timeout)
-                if _cancelling(task) > cancels:
-                    # Before Python 3.12, wait_for returns the result and drops a cancellation
-                    # that came after the future was done: deliver it (and give back what was
-                    # handed over), or the cancelled request would go on.
-                    raise asyncio.CancelledError
+            given = await future
         except asyncio.CancelledError:
             self._withdraw(waiter)
             raise
-        except asyncio.TimeoutError:
+        except _Expired:
             self._withdraw(waiter)
             raise PoolTimeout(
                 f"no connection to {origin[1]}:{origin[2]} became free within "
                 f"{timeout:g} seconds ({self._limits!r})"
             ) from None
+        finally:
+            if timer is not None:
+                timer.cancel()
         if given is not None:
             return given
         # A slot was reserved for this waiter: open the connection in it.
@@ -142,14 +134,14 @@ class ConnectionPool:
         if waiter in self._waiters:
             self._waiters.remove(waiter)
         future = waiter.future
-        if future.done() and not future.cancelled():
+        if not future.done():
+            future.cancel()
+        elif not future.cancelled() and future.exception() is None:
             given = future.result()
             if given is not None:
                 self.release(given, reusable=True)
             else:
                 self._free(waiter.origin)
-        elif not future.done():
-            future.cancel()
 
     def take_idle(self, origin: Origin) -> Connection | None:
         """An idle connection to `origin` if one is ready, without waiting; else None."""

@@ -25,6 +25,7 @@ import os
 import socket
 import ssl as _ssl
 import struct
+import sys
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -745,13 +746,16 @@ class Stream(AsyncResource):
             raise ConnectError("cannot start TLS: received bytes are still unread")
         context = _client_context(ssl)
         assert context is not None
+        handshake = self._loop.start_tls(
+            self._transport, self._protocol, context, server_hostname=server_hostname
+        )
         try:
-            transport = await asyncio.wait_for(
-                self._loop.start_tls(
-                    self._transport, self._protocol, context, server_hostname=server_hostname
-                ),
-                timeout,
-            )
+            if sys.version_info >= (3, 11):
+                # Not wait_for: on 3.11 it drops a cancel that lands as the handshake ends.
+                async with asyncio.timeout(timeout):
+                    transport = await handshake
+            else:
+                transport = await asyncio.wait_for(handshake, timeout)
         except (OSError, _ssl.SSLError, asyncio.TimeoutError) as exc:
             # The old transport now belongs to the failed TLS layer, which does not tell this
             # stream that the connection is gone: close it here, and say so.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Union
 
-__all__ = ["Headers", "HeadersLike"]
+__all__ = ["Headers", "HeadersLike", "set_fields"]
 
 HeadersLike = Union[
     "Headers",
@@ -163,3 +163,13 @@ class Headers(MutableMapping[str, str]):
 
     def __repr__(self) -> str:
         return f"Headers({self._items!r})"
+
+
+def set_fields(target: Headers, headers: HeadersLike) -> None:
+    """Set the fields of `headers` on `target`: each name's lines replace the ones `target`
+    had of that name, and a name given several times keeps every line (unlike assigning)."""
+    given = headers if isinstance(headers, Headers) else Headers(headers)
+    names = {name.lower() for name, _ in given._items}
+    kept = [pair for pair in target._items if pair[0].lower() not in names]
+    target._items = kept + given._items
+    target._raw = None

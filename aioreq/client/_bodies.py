@@ -7,8 +7,9 @@ is an int and the chunked coding when it is None (RFC 9112 §6), so one place de
 
 Bodies held in memory are `bytes`. A streamed body (a file, a path, an iterable) is an async
 iterable that starts over each time it is iterated, so a request can be sent again after a 307
-or 308 redirect: a `Path` is opened again and a seekable file object is sought back to where it
-stood when the body was made. A non-seekable file can be read only once.
+or 308 redirect or for a retry: a `Path` is opened again, a seekable file object is sought back
+to where it stood when the body was made, a list is read again (`replayable` says which). A
+file that cannot seek, an iterator and an async iterable can be read only once.
 
 Files are read with plain blocking `read` calls of 64 KiB on the event loop's thread. That is
 quick for local disks; a slow file system stalls the loop while a piece is read.
@@ -50,6 +51,7 @@ __all__ = [
     "FileTypes",
     "FilesLike",
     "encode_body",
+    "replayable",
 ]
 
 CHUNK_SIZE = 64 * 1024
@@ -103,12 +105,17 @@ class Body:
 
 
 class _Replayable:
-    """An async iterable that calls `factory` for a fresh iterator each time it is iterated."""
+    """An async iterable that calls `factory` for a fresh iterator each time it is iterated.
 
-    __slots__ = ("_factory",)
+    `again` tells whether a second iteration gives the same bytes: not for a file that cannot
+    seek back, nor for an iterator (a generator), which a second iteration finds exhausted.
+    """
 
-    def __init__(self, factory: Callable[[], AsyncIterator[bytes]]) -> None:
+    __slots__ = ("_factory", "again")
+
+    def __init__(self, factory: Callable[[], AsyncIterator[bytes]], *, again: bool) -> None:
         self._factory = factory
+        self.again = again
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._factory()
@@ -168,7 +175,7 @@ def _check_file_object(file: object) -> IO[bytes]:
 
 def _file_stream(file: IO[bytes]) -> tuple[AsyncIterable[bytes], int | None]:
     start, size = _position_and_size(file)
-    return _Replayable(lambda: _read_file(file, start, size)), size
+    return _Replayable(lambda: _read_file(file, start, size), again=start is not None), size
 
 
 def _encode_content(content: ContentLike) -> Body:
@@ -189,7 +196,8 @@ def _encode_content(content: ContentLike) -> Body:
         raise TypeError("content= takes bytes, str or an iterable of bytes: use data= or json=")
     if isinstance(content, Iterable):
         iterable = content
-        return Body([], None, _Replayable(lambda: _from_iterable(iterable)))
+        again = iter(iterable) is not iterable  # a list can be read again, an iterator not
+        return Body([], None, _Replayable(lambda: _from_iterable(iterable), again=again))
     raise TypeError(
         "content= takes bytes, str, a binary file or a (sync or async) iterable of bytes, "
         f"not {type(content).__name__}"
@@ -326,7 +334,8 @@ def _file_part(boundary: bytes, name: str, value: object) -> _Part:
     if isinstance(content, os.PathLike):
         path = Path(content)
         file_size = path.stat().st_size
-        return _Part(head, stream=_Replayable(lambda: _read_path(path, file_size)), size=file_size)
+        from_path = _Replayable(lambda: _read_path(path, file_size), again=True)
+        return _Part(head, stream=from_path, size=file_size)
     if hasattr(content, "read"):
         stream, size = _file_stream(_check_file_object(content))
         return _Part(head, stream=stream, size=size)
@@ -401,7 +410,13 @@ def _encode_multipart(data: QueryItems | None, files: FilesLike, boundary: bytes
             length = None
             break
         length += len(part.head) + size + 2
-    return Body(headers, length, _Replayable(lambda: _stream_parts(parts, closing)))
+    again = all(replayable(part.stream) for part in parts if part.stream is not None)
+    return Body(headers, length, _Replayable(lambda: _stream_parts(parts, closing), again=again))
+
+
+def replayable(content: bytes | AsyncIterable[bytes]) -> bool:
+    """Whether a body made here can be sent again with the same bytes."""
+    return isinstance(content, bytes) or (isinstance(content, _Replayable) and content.again)
 
 
 def encode_body(

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import LocalProtocolError
-from .._headers import Headers, HeadersLike
+from .._headers import Headers, HeadersLike, set_fields
 from ..protocol import Fields, encode_request_head
 from ._bodies import encode_body
 from ._cookies import cookie_header, merge_cookies
@@ -137,8 +137,7 @@ def make_request(
         return Request(method, target, defaults.raw)
     request_headers = defaults.copy()
     if headers:
-        for name, value in Headers(headers).multi_items():
-            request_headers[name] = value
+        set_fields(request_headers, headers)
     body: bytes | AsyncIterable[bytes] = b""
     length: int | None = 0
     if has_body:

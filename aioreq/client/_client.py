@@ -43,7 +43,7 @@ from .._exceptions import (
     RemoteProtocolError,
     WriteError,
 )
-from .._headers import Headers, HeadersLike
+from .._headers import Headers, HeadersLike, set_fields
 from .._version import __version__
 from ..connection import Origin
 from ..pool import ConnectionPool
@@ -190,8 +190,7 @@ class Client:
             ]
         )
         if headers:
-            for name, value in Headers(headers).multi_items():
-                self.headers[name] = value
+            set_fields(self.headers, headers)
         self.params = params
         self._jar: CookieJar | None = None if cookies is None else make_jar(cookies)
         self._auth = coerce_auth(auth)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import HTTPStatusError
 from .._headers import Headers
 from ..protocol import Fields
+from ._bodies import replayable
 from ._urls import URL
 
 if TYPE_CHECKING:
@@ -70,8 +71,9 @@ class Request:
 
     @property
     def replayable(self) -> bool:
-        """Whether the body can be sent again (for a retry or a 307/308 redirect)."""
-        return isinstance(self.content, bytes)
+        """Whether the body can be sent again (for a retry or a 307/308 redirect): bytes, a
+        path, a file that can seek back, a list; not a generator or an async iterable."""
+        return replayable(self.content)
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.url}>"

@@ -5,13 +5,41 @@ from __future__ import annotations
 
 import json as _json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 __all__ = ["ProxiedRequest", "RecordedRequest"]
 
 
+class _Fields:
+    """`header` and `header_all` over the `headers` list of a recorded request."""
+
+    headers: list[tuple[str, str]]
+
+    @overload
+    def header(self, name: str) -> str | None: ...
+
+    @overload
+    def header(self, name: str, default: str) -> str: ...
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """The value of the header `name` (case-insensitive), or `default`.
+
+        Repeated lines are joined with ", " (RFC 9110 §5.3), or "; " for Cookie (RFC 6265
+        §5.4); use `header_all` for the lines one by one.
+        """
+        values = self.header_all(name)
+        if not values:
+            return default
+        return ("; " if name.lower() == "cookie" else ", ").join(values)
+
+    def header_all(self, name: str) -> list[str]:
+        """Every line of the header `name` (case-insensitive), in order."""
+        key = name.lower()
+        return [value for item, value in self.headers if item.lower() == key]
+
+
 @dataclass(frozen=True)
-class RecordedRequest:
+class RecordedRequest(_Fields):
     """A request as the fake server received it.
 
     Attributes:
@@ -37,22 +65,6 @@ class RecordedRequest:
     connection: int = 0
     trailers: list[tuple[str, str]] = field(default_factory=list)
 
-    def header(self, name: str, default: str | None = None) -> str | None:
-        """The value of the header `name` (case-insensitive), or `default`.
-
-        Repeated lines are joined with ", " (RFC 9110 §5.3), or "; " for Cookie (RFC 6265
-        §5.4); use `header_all` for the lines one by one.
-        """
-        values = self.header_all(name)
-        if not values:
-            return default
-        return ("; " if name.lower() == "cookie" else ", ").join(values)
-
-    def header_all(self, name: str) -> list[str]:
-        """Every line of the header `name` (case-insensitive), in order."""
-        key = name.lower()
-        return [value for item, value in self.headers if item.lower() == key]
-
     @property
     def text(self) -> str:
         """The body decoded as UTF-8 (undecodable bytes replaced)."""
@@ -70,7 +82,7 @@ class RecordedRequest:
 
 
 @dataclass(frozen=True)
-class ProxiedRequest:
+class ProxiedRequest(_Fields):
     """A request as the fake proxy received it, and the status it answered.
 
     Attributes:
@@ -93,13 +105,6 @@ class ProxiedRequest:
     tunnel: bool
     status: int
     connection: int = 0
-
-    def header(self, name: str, default: str | None = None) -> str | None:
-        """The value of the header `name` (case-insensitive), lines joined with ", ", or
-        `default`."""
-        key = name.lower()
-        values = [value for item, value in self.headers if item.lower() == key]
-        return ", ".join(values) if values else default
 
     def describe(self) -> str:
         """One line for a failure message: method, target, answer, connection."""

@@ -43,6 +43,10 @@ class FakeServer(_LoopThread[Server]):
         endpoints: serve the built-in endpoints (/status/..., /echo, ...) where no expectation
             matches.
         ca: the trustme CA that issued the certificate of `ssl` (for `client_ssl_context()`).
+        on_request: called with each request as it arrives, on the server's thread, before it
+            is answered (a log, say); an exception it raises is reported as a handler's is.
+        record: keep each request for `requests` and the teardown report (False for a
+            long-running server whose memory must not grow with every request).
 
     Attributes:
         strict: when True (the default, reset by `clear()`), `check()` reports unmatched
@@ -59,6 +63,8 @@ class FakeServer(_LoopThread[Server]):
         limits: ServerLimits | None = None,
         endpoints: bool = True,
         ca: trustme.CA | None = None,
+        on_request: Callable[[RecordedRequest], None] | None = None,
+        record: bool = True,
     ) -> None:
         super().__init__("server", on_error=self._record_server_error)
         self._host = host
@@ -68,6 +74,8 @@ class FakeServer(_LoopThread[Server]):
         self._limits = limits
         self._endpoints = endpoints
         self.ca = ca
+        self._on_request = on_request
+        self._record = record
         #: The client certificate a mutual-TLS server accepts, and its PEM file (key + chain).
         self.client_cert: trustme.LeafCert | None = None
         self.client_cert_file: str | None = None
@@ -296,8 +304,18 @@ class FakeServer(_LoopThread[Server]):
             trailers=request.trailers.multi_items(),
         )
         with self._lock:
-            self._log.append(recorded)
+            if self._record:
+                self._log.append(recorded)
             handler = self._route(recorded)
+        if self._on_request is not None:
+            try:
+                self._on_request(recorded)
+            except Exception:
+                with self._lock:
+                    self._errors.append(
+                        f"on_request for {recorded.describe()} raised:\n"
+                        + traceback.format_exc().rstrip()
+                    )
         if handler is None:
             with self._lock:
                 self._errors.append(f"no expectation matched: {recorded.describe()}")

@@ -72,6 +72,22 @@ async def test_a_request_without_options_follows_changes_to_the_clients_headers(
     assert [r.method for r in sent] == ["GET"] * 4
 
 
+async def test_a_header_name_given_twice_sends_both_lines(aioreq_server: FakeServer) -> None:
+    # As httpx does: a list of pairs may repeat a name, on the client and on a request; a
+    # request's field replaces the client's lines of that name, not the others.
+    url = aioreq_server.url_for("/status/204")
+    client_fields = [("X-Tag", "a"), ("X-Tag", "b"), ("Accept", "text/plain")]
+    async with aioreq.Client(headers=client_fields) as client:
+        await client.get(url)
+        await client.get(url, headers=[("X-Tag", "c"), ("X-Tag", "d"), ("X-Other", "e")])
+    first, second = aioreq_server.requests
+    assert first.header_all("x-tag") == ["a", "b"]
+    assert first.header("accept") == "text/plain"
+    assert second.header_all("x-tag") == ["c", "d"]
+    assert second.header("x-other") == "e"
+    assert second.header("accept") == "text/plain"
+
+
 async def test_keep_alive_reuses_one_connection(aioreq_server: FakeServer) -> None:
     async with aioreq.Client() as client:
         for _ in range(5):

@@ -3,7 +3,9 @@ credentials never carried to another origin (aiosonic and urllib3 both shipped t
 
 from __future__ import annotations
 
+import io
 import urllib.parse
+from pathlib import Path
 
 import pytest
 
@@ -68,6 +70,32 @@ async def test_a_307_cannot_send_a_streamed_body_again(aioreq_server: FakeServer
             await client.post(_to(aioreq_server, "/echo", 307), content=stream())
         # The client is still usable, the connection was returned.
         assert (await client.get(aioreq_server.url_for("/status/204"))).status == 204
+
+
+@pytest.mark.parametrize(
+    ("kind", "again"),
+    [("seekable-file", True), ("opened-file", True), ("list", True), ("iterator", False)],
+)
+async def test_a_307_sends_a_body_again_only_if_it_can_give_the_same_bytes(
+    aioreq_server: FakeServer, tmp_path: Path, kind: str, again: bool
+) -> None:
+    path = tmp_path / "body"
+    path.write_bytes(b"payload")
+    with io.BytesIO(b"--payload") as memory, path.open("rb") as opened:
+        memory.read(2)  # a file is sent from where it stands
+        body = {
+            "seekable-file": memory,
+            "opened-file": opened,
+            "list": [b"pay", b"load"],
+            "iterator": iter([b"pay", b"load"]),
+        }[kind]
+        async with aioreq.Client() as client:
+            url = _to(aioreq_server, "/echo", 307)
+            if again:
+                assert (await client.put(url, content=body)).json()["body"] == "payload"
+            else:
+                with pytest.raises(aioreq.RequestNotReplayable, match="307 redirect"):
+                    await client.put(url, content=body)
 
 
 async def test_max_redirects_and_history(aioreq_server: FakeServer) -> None:

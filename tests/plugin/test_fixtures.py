@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+# The pytester runs here are in-process and import requests (and http.cookiejar) themselves;
+# pytester then drops every module a run imported. Had urllib.request been imported before
+# (the CLI tests do), a second run's requests would meet the first run's CookieJar class:
+# "You can only merge into CookieJar". Imported here, they outlive the runs.
+import requests  # noqa: F401
+
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestDeprecationWarning")
 
 CLIENTS = """

@@ -27,6 +27,7 @@ RANKS = {
     "aioreq.client": 5,
     "aioreq": 6,
     "aioreq.__main__": 7,
+    "aioreq._cli": 7,
 }
 # Neither of these may reach the other: client and server share only the layers below them.
 APART = [("aioreq.client", "aioreq.server"), ("aioreq.server", "aioreq.client")]

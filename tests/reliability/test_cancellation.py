@@ -316,6 +316,7 @@ class Storm:
         )
         self.fresh = aioreq.Client(limits=aioreq.Limits(max_connections=100), trace=self.trace)
         self.untraced = aioreq.Client(verify=context, limits=aioreq.Limits(max_connections=6))
+        self._watch_pool(self.traced)
 
     @property
     def clients(self) -> tuple[aioreq.Client, ...]:
@@ -326,14 +327,32 @@ class Storm:
         life = _LIFE.get()
         if life is not None:
             life.note(event)
+        self._cancel_handed_over()
+
+    def _cancel_handed_over(self) -> None:
+        """Cancel the waiters of `at_handover` that a connection or a slot was just handed to.
+
+        A waiter's task runs a turn of the loop after the pool handed it what it waited for:
+        the pool's `release` and `_free` (watched, see `_watch_pool`) and any trace event of
+        another request in between find it handed over and not yet running, and the cancel
+        lands between the two."""
         if self.at_handover:
-            # A waiter's task runs a few turns of the loop after `pool.release()` (or a freed
-            # slot) was handed to it: any event of another request in between finds it handed
-            # over and not yet running, and the cancel lands between the two.
             for task in [task for task in self.at_handover if handed_over(task)]:
                 del self.at_handover[task]
                 self.landed["handover"] += 1
                 self._cancel_now(task)
+
+    def _watch_pool(self, client: aioreq.Client) -> None:
+        """Look for handed-over waiters each time `client`'s pool gives a connection or a slot."""
+        pool = client._pool
+        for name in ("release", "_free"):
+            handing = getattr(pool, name)
+
+            def watched(*args: Any, handing: Callable[..., None] = handing, **kw: Any) -> None:
+                handing(*args, **kw)
+                self._cancel_handed_over()
+
+            setattr(pool, name, watched)
 
     def where(self) -> str:
         return f"seed {self.seed} (AIOREQ_STORM_SEED={self.seed} replays the plans)"

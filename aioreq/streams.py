@@ -25,7 +25,6 @@ import os
 import socket
 import ssl as _ssl
 import struct
-import sys
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -746,16 +745,22 @@ class Stream(AsyncResource):
             raise ConnectError("cannot start TLS: received bytes are still unread")
         context = _client_context(ssl)
         assert context is not None
-        handshake = self._loop.start_tls(
-            self._transport, self._protocol, context, server_hostname=server_hostname
+        # The handshake runs as a task of its own, shielded, as a connect does (see `_connect`):
+        # a cancel then reaches this task at once, never lost in asyncio.wait_for, and what
+        # the handshake brings afterwards is closed.
+        handshake = asyncio.ensure_future(
+            asyncio.wait_for(
+                self._loop.start_tls(
+                    self._transport, self._protocol, context, server_hostname=server_hostname
+                ),
+                timeout,
+            )
         )
         try:
-            if sys.version_info >= (3, 11):
-                # Not wait_for: on 3.11 it drops a cancel that lands as the handshake ends.
-                async with asyncio.timeout(timeout):
-                    transport = await handshake
-            else:
-                transport = await asyncio.wait_for(handshake, timeout)
+            transport = await asyncio.shield(handshake)
+        except asyncio.CancelledError:
+            _abandon(handshake)
+            raise
         except (OSError, _ssl.SSLError, asyncio.TimeoutError) as exc:
             # The old transport now belongs to the failed TLS layer, which does not tell this
             # stream that the connection is gone: close it here, and say so.
@@ -1010,11 +1015,23 @@ def _tls_error(exc: BaseException, where: str, name: str) -> TLSError:
 _ABANDON_GRACE = 5.0
 
 
-def _close_abandoned(attempt: asyncio.Future[tuple[asyncio.BaseTransport, Any]]) -> None:
-    """Close the connection an abandoned connect brought, if it brought one."""
+def _abandon(attempt: asyncio.Future[Any]) -> None:
+    """Leave a connect or a TLS handshake whose caller was cancelled to end by itself (asyncio's
+    own would drop what it has just made, unclosed), and close what it brings; one that takes
+    longer than a moment is cancelled after all."""
+    if attempt.done():
+        _close_abandoned(attempt)
+    else:
+        attempt.add_done_callback(_close_abandoned)
+        asyncio.get_running_loop().call_later(_ABANDON_GRACE, attempt.cancel)
+
+
+def _close_abandoned(attempt: asyncio.Future[Any]) -> None:
+    """Close the connection an abandoned connect or handshake brought, if it brought one."""
     if attempt.cancelled() or attempt.exception() is not None:
         return
-    transport, _ = attempt.result()
+    result = attempt.result()
+    transport = result[0] if isinstance(result, tuple) else result
     cast(asyncio.Transport, transport).abort()
 
 
@@ -1033,13 +1050,8 @@ async def _connect(
         transport, protocol = await asyncio.shield(attempt)
     except asyncio.CancelledError:
         # Cancelled, asyncio's own connect (its staggered race of addresses) drops a socket
-        # that has just connected, unclosed. So the attempt is left to end by itself, and what
-        # it brings is closed; one that takes longer than a moment is cancelled after all.
-        if not attempt.done():
-            attempt.add_done_callback(_close_abandoned)
-            asyncio.get_running_loop().call_later(_ABANDON_GRACE, attempt.cancel)
-        else:
-            _close_abandoned(attempt)
+        # that has just connected, unclosed.
+        _abandon(attempt)
         raise
     except (OSError, _ssl.SSLError, asyncio.TimeoutError) as exc:
         if _deadline_passed(exc, timeout):

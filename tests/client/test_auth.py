@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
 
@@ -661,7 +662,6 @@ def test_function_auth_must_return_a_request() -> None:
 
 NETRC = """\
 machine example.org login ann password s3cret
-machine nopass.example login bob
 machine nologin.example password x
 default login anon password guest
 """
@@ -675,11 +675,23 @@ def test_netrc_auth(tmp_path: Path) -> None:
     path = tmp_path / "netrc"
     path.write_text(NETRC)
     assert basic_of(netrc_auth("example.org", file=str(path))) == header(BasicAuth("ann", "s3cret"))
-    assert basic_of(netrc_auth("nopass.example", file=str(path))) == header(BasicAuth("bob", ""))
     assert netrc_auth("nologin.example", file=str(path)) is None
     assert basic_of(netrc_auth("other.example", file=str(path))) == header(
         BasicAuth("anon", "guest")
     )
+
+
+def test_netrc_auth_an_entry_without_a_password(tmp_path: Path) -> None:
+    """Python 3.11's netrc reads a login alone (an empty password); 3.10's refuses the whole
+    file, which then gives no credentials at all."""
+    path = tmp_path / "netrc"
+    path.write_text("machine nopass.example login bob\nmachine example.org login a password b\n")
+    found = netrc_auth("nopass.example", file=str(path))
+    if sys.version_info >= (3, 11):
+        assert basic_of(found) == header(BasicAuth("bob", ""))
+    else:
+        assert found is None
+        assert netrc_auth("example.org", file=str(path)) is None
 
 
 def test_netrc_auth_without_an_entry(tmp_path: Path) -> None:

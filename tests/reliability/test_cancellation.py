@@ -40,8 +40,7 @@ unclosed socket or transport (`ResourceWarning`).
 A request whose `task.cancel()` was accepted must not return a response all the same
 (`LostCancellation`). Before Python 3.12 `asyncio.wait_for` drops a cancel that lands after the
 future it awaits is done and before the task runs again; this suite found it in the pool's
-hand-over and in the TLS handshake, which no longer use it (on Python 3.10 the handshake still
-does, so there such requests are only counted and printed).
+hand-over and in the TLS handshake, where the request's task no longer awaits it.
 
 The storm runs every phase on both loops. On asyncio's default loop a cancellation that landed
 in a TCP connect used to leak the socket (asyncio's staggered race of addresses drops a socket
@@ -61,7 +60,6 @@ import gc
 import inspect
 import os
 import random
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
@@ -588,7 +586,7 @@ def storm(plain: FakeServer, tls: FakeServer, loop_name: str, phases: tuple[str,
                 print(f"landed in {dict(state.landed)}; completed {dict(state.completed)}")
                 print(f"completed although cancel() was accepted: {dict(state.lost)}")
                 assert not state.errors, f"{state.errors[:10]}; {state.where()}"
-                if sys.version_info >= (3, 11) and state.lost:
+                if state.lost:
                     raise LostCancellation(f"{dict(state.lost)}; {state.where()}")
                 for phase in phases:
                     if phase != "random":

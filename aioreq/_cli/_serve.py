@@ -123,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
             try:
                 server.start()
             except OSError as error:
-                return fail(f"cannot listen: {error.strerror or error}", 1)
+                reason = os.strerror(error.errno) if error.errno else error
+                return fail(f"cannot listen on {args.host}:{port}: {reason}", 1)
             stack.callback(server.stop)
             server.expect(None, _unknown).respond_with(_not_found)
             _banner(server, ca_file, kept=args.ca_file is not None)

@@ -20,9 +20,10 @@ top of it:
   it as "/" and `urllib` does not, and a URL that two parsers read differently is how a request
   reaches a host its author did not check.
 - An IPv6 literal is kept without its brackets, normalized by `ipaddress` (so "[0:0::1]" and
-  "[::1]" are the same origin). A zone id (RFC 6874: "[fe80::1%25eth0]", or a bare "%eth0") is
-  kept as "fe80::1%eth0", which is what `getaddrinfo` takes; it is left out of the Host field,
-  because RFC 6874 §4 says a client "MUST remove any ZoneID attached to an outgoing URI".
+  "[::1]" are the same origin; an IPv4-mapped one is written "::ffff:1.2.3.4", RFC 5952 §5). A
+  zone id (RFC 6874: "[fe80::1%25eth0]", or a bare "%eth0") is kept as "fe80::1%eth0", which is
+  what `getaddrinfo` takes; it is left out of the Host field, because RFC 6874 §4 says a client
+  "MUST remove any ZoneID attached to an outgoing URI".
 - Characters not allowed in a path or query (space, non-ASCII as UTF-8, `"<>\\^`{|}`) are
   percent-encoded; a valid `%XX` escape is kept as it is (never encoded twice) and a `%` that
   starts no escape becomes `%25`. Reserved characters (`:/?@[]!$&'()*+,;=`) are kept as given,
@@ -317,11 +318,17 @@ def _parse_ipv6(literal: str, url: str) -> str:
             raise InvalidURL(f"URL {_show(url)} has an invalid IPv6 zone id: {zone!r}")
         address = f"{address}%{zone}"
     try:
-        return str(ipaddress.IPv6Address(address))
+        parsed = ipaddress.IPv6Address(address)
     except ValueError as exc:
         raise InvalidURL(
             f"URL {_show(url)} has an invalid IPv6 address [{literal}]: {exc}"
         ) from exc
+    mapped = parsed.ipv4_mapped
+    if mapped is not None and parsed.scope_id is None:
+        # RFC 5952 §5: an IPv4-mapped address ends in dotted quad, as Python 3.13 writes it
+        # (and 3.12 did not).
+        return f"::ffff:{mapped}"
+    return str(parsed)
 
 
 def _parse_host(text: str, url: str) -> str:

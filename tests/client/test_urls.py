@@ -44,7 +44,8 @@ PARSED = [
     ("http://[2001:DB8::A]/", "http", "2001:db8::a", 80, b"/", None),
     ("http://[fe80::1%25eth0]/", "http", "fe80::1%eth0", 80, b"/", None),
     ("http://[fe80::1%eth0]:81/", "http", "fe80::1%eth0", 81, b"/", None),
-    ("http://[::ffff:1.2.3.4]/", "http", "::ffff:102:304", 80, b"/", None),
+    ("http://[::ffff:1.2.3.4]/", "http", "::ffff:1.2.3.4", 80, b"/", None),
+    ("http://[::ffff:102:304]/", "http", "::ffff:1.2.3.4", 80, b"/", None),
     # userinfo, percent-decoded
     ("http://user:pass@example.org/", "http", "example.org", 80, b"/", ("user", "pass")),
     ("http://us%40er:p%3Ass%25@example.org/", "http", "example.org", 80, b"/", ("us@er", "p:ss%")),

@@ -233,3 +233,28 @@ def test_the_fences_are_read_as_markdown_reads_them(tmp_path: Path) -> None:
         (8, "py", "```python\nnot a fence\n```\n"),
         (13, "pycon", ">>> 1\n"),
     ]
+
+
+def _text(*pages: str) -> str:
+    return "\n".join((ROOT / "docs" / page).read_text(encoding="utf-8") for page in pages)
+
+
+def test_every_public_name_is_documented() -> None:
+    """Each public name of aioreq, each fixture, endpoint and fault of the plugin, and each
+    strategy has its place in the docs: a name added without a word there fails here."""
+    import aioreq
+    import pytest_aioreq
+    from pytest_aioreq import strategies
+    from pytest_aioreq.fakeserver import _endpoints, faults
+
+    client = _text("guide.md", "advanced.md")
+    missing = [name for name in aioreq.__all__ if not name.startswith("_") and name not in client]
+    plugin = _text("plugin.md")
+    fixtures = [name for name in pytest_aioreq.__all__ if name.startswith("aioreq_")]
+    # The session-scoped twins share one row of the fixture table.
+    missing += [n for n in fixtures if n.removesuffix("_session") not in plugin]
+    missing += [f"faults.{n}" for n in faults.__all__ if n.islower() and f"{n}(" not in plugin]
+    paths = [*_endpoints._EXACT, *(prefix for prefix, _ in _endpoints._PREFIXED)]
+    missing += [path for path in paths if path.rstrip("/") not in plugin]
+    missing += [name for name in strategies.__all__ if name not in _text("strategies.md")]
+    assert not missing, f"not in the docs: {missing}"

@@ -47,7 +47,13 @@ from .._headers import Headers, HeadersLike, set_fields
 from .._version import __version__
 from ..connection import Origin
 from ..pool import ConnectionPool
-from ..protocol import Fields, encode_request_head
+from ..protocol import (
+    DEFAULT_MAX_HEADER_COUNT,
+    DEFAULT_MAX_HEADER_SIZE,
+    DEFAULT_MAX_LINE_SIZE,
+    Fields,
+    encode_request_head,
+)
 from ._auth import Auth, authenticate, coerce_auth, has_netrc, netrc_auth
 from ._building import Plan, expects_continue, make_plan, make_request, resolve_url, wire_fields
 from ._connector import Connector
@@ -84,6 +90,9 @@ _USER_AGENT = f"aioreq/{__version__}".encode()
 _now = time.monotonic
 #: connect 10 s, read 30 s, write 30 s, pool 10 s, no total.
 DEFAULT_TIMEOUT = Timeout()
+#: The largest response body a client reads into memory unless told otherwise: a server cannot
+#: make it hold more (`stream()` reads any size, a piece at a time).
+DEFAULT_MAX_BODY_SIZE = 256 * 2**20
 #: How long a body with `Expect: 100-continue` waits for the server's 100 before it goes anyway
 #: (RFC 9110 §10.1.1 leaves it open; curl waits 1 second).
 CONTINUE_WAIT = 1.0
@@ -150,8 +159,12 @@ class Client:
         expect_continue: send bodies of this many bytes or more (and streams of unknown length)
             with `Expect: 100-continue`, so a server can refuse them before they are sent
             (None: never).
-        max_body_size: the largest response body accepted (None: no limit).
+        max_body_size: the largest response body read into memory, as it arrives (None: no
+            limit); a streamed body (`stream()`) is not limited unless its request says so.
         max_decoded_size: the largest decoded body (a decompression bomb stops there).
+        max_line_size: the longest status line of a response.
+        max_header_size: the largest header section (and trailer section) of a response.
+        max_header_count: the most field lines in a header or trailer section.
     """
 
     def __init__(
@@ -176,8 +189,11 @@ class Client:
         trust_env: bool = True,
         uds: str | os.PathLike[str] | None = None,
         expect_continue: int | None = None,
-        max_body_size: int | None = None,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         max_decoded_size: int | None = DEFAULT_MAX_DECODED_SIZE,
+        max_line_size: int = DEFAULT_MAX_LINE_SIZE,
+        max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
+        max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
     ) -> None:
         self._urls: dict[str, URL] = {}
         self._plans: dict[tuple[str, str], Plan] = {}
@@ -205,7 +221,16 @@ class Client:
         self._request_hooks, self._response_hooks = split_hooks(event_hooks)
         self._trace = trace
         self._connector = Connector(
-            verify=verify, cert=cert, trust_env=trust_env, uds=uds, trace=trace
+            verify=verify,
+            cert=cert,
+            trust_env=trust_env,
+            uds=uds,
+            trace=trace,
+            head_limits={
+                "max_line_size": max_line_size,
+                "max_header_size": max_header_size,
+                "max_header_count": max_header_count,
+            },
         )
         self._proxies = ProxyRoutes.make(proxy, trust_env=trust_env)
         # Credentials from .netrc, by host, when there is one to read (looked up once a host).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import ssl as _ssl
 import time
+from collections.abc import Mapping
 
 from ..connection import Connection, Origin
 from ..streams import Stream, open_tcp_stream, open_unix_stream
@@ -33,6 +34,8 @@ class Connector:
         verify, cert, trust_env: the client's TLS settings (see `Client`).
         uds: a Unix socket to connect to instead of the URL's host.
         trace: the client's trace function.
+        head_limits: the response parser's limits on a head (`max_line_size`,
+            `max_header_size`, `max_header_count`).
     """
 
     def __init__(
@@ -43,12 +46,14 @@ class Connector:
         trust_env: bool,
         uds: str | os.PathLike[str] | None,
         trace: Trace | None,
+        head_limits: Mapping[str, int],
     ) -> None:
         self._verify = verify
         self._cert = cert
         self._trust_env = trust_env
         self._uds = None if uds is None else os.fspath(uds)
         self._trace = trace
+        self._head_limits = head_limits
         self._tls: _ssl.SSLContext | None = None
 
     def tls_context(self) -> _ssl.SSLContext:
@@ -65,7 +70,7 @@ class Connector:
         started = _now()
         if proxy is None and trace is None:
             stream = await self._first_hop(host, port, tls, connect_timeout)
-            return Connection(stream, origin)
+            return Connection(stream, origin, **self._head_limits)
         stream = await self._first_hop(host, port, None, connect_timeout, proxy)
         try:
             if trace is not None:
@@ -83,7 +88,7 @@ class Connector:
         except BaseException:
             stream.abort()
             raise
-        return Connection(stream, origin)
+        return Connection(stream, origin, **self._head_limits)
 
     async def _first_hop(
         self,

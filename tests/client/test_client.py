@@ -373,3 +373,30 @@ async def test_a_streamed_gzip_bomb_comes_out_in_bounded_pieces(aioreq_server: F
             total += len(piece)
     assert total == 64 * 2**20
     assert largest <= 17 * 2**20
+
+
+async def test_the_limits_on_a_response_head_have_knobs(aioreq_server: FakeServer) -> None:
+    """Status line, header section and field count: a safe default each, and a knob."""
+    many = b"".join(b"X-%d: 1\r\n" % n for n in range(300))
+    big = b"X-Big: " + b"v" * (70 * 1024) + b"\r\n"
+    long_reason = b"HTTP/1.1 200 " + b"R" * (9 * 1024) + b"\r\n"
+    heads = {
+        "/many": (b"HTTP/1.1 200 OK\r\n" + many, {"max_header_count": 400}),
+        "/big": (b"HTTP/1.1 200 OK\r\n" + big, {"max_header_size": 128 * 1024}),
+        "/long": (long_reason, {"max_line_size": 16 * 1024}),
+    }
+    for path, (head, _) in heads.items():
+        raw = head + b"Content-Length: 2\r\n\r\nok"
+        aioreq_server.expect("GET", path, times=2).respond(raw=raw)
+    for path, (_, knob) in heads.items():
+        url = aioreq_server.url_for(path)
+        async with aioreq.Client() as client:
+            with pytest.raises(aioreq.RemoteProtocolError, match="limit"):
+                await client.get(url)
+        async with aioreq.Client(**knob) as client:
+            assert (await client.get(url)).text == "ok"
+
+
+async def test_a_client_reads_at_most_256_mib_into_memory_by_default() -> None:
+    async with aioreq.Client() as client:
+        assert client.max_body_size == 256 * 2**20

@@ -364,7 +364,7 @@ class _Demo(Tour):
         for path, error in caught.items():
             self.console.print(Text(f"  {path}: {_lineage(error)}"))
         self.check(
-            "/delay/0.2" not in caught and 0.2 <= took["/delay/0.2"] < 1.0,
+            "/delay/0.2" not in caught and 0.19 <= took["/delay/0.2"] < 1.0,
             "/delay/0.2 answered within its read timeout",
         )
         stalled = caught.get("/stall")
@@ -373,7 +373,8 @@ class _Demo(Tour):
             "/stall raises aioreq.ReadTimeout, a builtin TimeoutError too",
         )
         self.check(
-            STALL_TIMEOUT <= took["/stall"] < STALL_TIMEOUT + 1.0,
+            # An event loop may run a timer up to its clock resolution early.
+            STALL_TIMEOUT - 0.01 <= took["/stall"] < STALL_TIMEOUT + 1.0,
             f"the read timeout fires after {STALL_TIMEOUT} s, not much later",
         )
         for path in ("/truncate/1000", "/bad-status"):
@@ -419,7 +420,7 @@ class _Demo(Tour):
             ]
         )
         self.check(statuses == [200] * 3 * SLOW_COUNT, "every answer 200")
-        self.check(one_by_one >= SLOW_COUNT * SLOW_DELAY, "the sequential waits add up")
+        self.check(one_by_one >= 0.9 * SLOW_COUNT * SLOW_DELAY, "the sequential waits add up")
         self.check(together * 5 < one_by_one, "concurrent requests at least 5× faster")
 
     async def chains(self) -> None:

@@ -135,8 +135,8 @@ def test_sync_versus_async_figures_are_consistent(demo: Run) -> None:
         "urllib.request, one after another",
     ]
     walls = [float(row[2]) for row in rows]
-    assert walls[0] >= 40 * 0.025  # the waits add up
-    assert walls[2] >= 40 * 0.025
+    assert walls[0] >= 0.9 * 40 * 0.025  # the waits add up (a timer may fire a little early)
+    assert walls[2] >= 0.9 * 40 * 0.025
     assert float(rows[1][4]) == pytest.approx(walls[0] / walls[1], rel=0.05, abs=0.1)
     for _, count, wall, rate, _speed_up in rows:
         assert int(rate.replace(",", "")) == pytest.approx(int(count) / float(wall), rel=0.05)

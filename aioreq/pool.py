@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from ._config import Limits
 from ._exceptions import PoolTimeout
 from .connection import Connection, Origin
-from .streams import _Expired, _on_timeout
+from .streams._protocol import _Expired, _on_timeout
 
 __all__ = ["ConnectionPool"]
 

@@ -906,7 +906,7 @@ def _refuses_and_drains(peer: Peer) -> None:
 # seen only when the client reads: the rest of the body went into a transport that had not yet
 # heard of the reset (asyncio's TLS transport learns of it from the TCP transport below a turn
 # of the event loop later). A bytes body is written in slices with a turn between them
-# (aioreq/streams.py), so there it is a WriteError as over plain TCP.
+# (aioreq/streams/_stream.py), so there it is a WriteError as over plain TCP.
 _TLS_RACE = fails(aioreq.WriteError, aioreq.ReadError)
 
 

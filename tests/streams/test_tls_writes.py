@@ -2,9 +2,9 @@
 
 asyncio's TLS transport encrypts a whole write into the TCP transport below it and pauses its
 protocol only for the data it still holds, so `Stream` writes large data over TLS in slices
-(aioreq/streams.py). These tests hold it to what `write_all` promises over plain TCP: it waits
-for a peer that does not read, times out, sees a reset while sending, and keeps each call's
-bytes together when several tasks write.
+(aioreq/streams/_stream.py). These tests hold it to what `write_all` promises over plain TCP:
+it waits for a peer that does not read, times out, sees a reset while sending, and keeps each
+call's bytes together when several tasks write.
 """
 
 from __future__ import annotations

@@ -84,7 +84,14 @@ def _copy_with(request: Request, name: str, value: str) -> Request:
     """A copy of `request` with the field `name` set to `value` (the request is not changed)."""
     headers = request.headers.copy()
     headers[name] = value
-    return Request(request.method, request.url, headers, request.content, length=request.length)
+    return Request(
+        request.method,
+        request.url,
+        headers,
+        request.content,
+        length=request.length,
+        cookies=request.cookies,
+    )
 
 
 class Auth:
@@ -212,6 +219,7 @@ class _FunctionAuth(Auth):
             request.headers.copy(),
             request.content,
             length=request.length,
+            cookies=request.cookies,
         )
         result = self._func(copy)
         if not isinstance(result, Request):

@@ -20,7 +20,7 @@ from .._exceptions import LocalProtocolError
 from .._headers import Headers, HeadersLike, set_fields
 from ..protocol import Fields, encode_request_head
 from ._bodies import encode_body
-from ._cookies import cookie_header, merge_cookies
+from ._cookies import check_cookie
 from ._models import Request
 from ._urls import URL, parse_url
 
@@ -152,10 +152,11 @@ def make_request(
         token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
         request_headers["Authorization"] = f"Basic {token}"
     if cookies:
-        # The request's own cookies, with the jar's for its URL (the request's win).
-        jar_header = None if jar is None or not len(jar) else cookie_header(jar, target)
-        request_headers["Cookie"] = merge_cookies(jar_header, cookies)
-    return Request(method, target, request_headers, body, length=length)
+        # Checked now; sent with the jar's for each URL (`with_jar_cookies`), the request's win.
+        cookies = dict(cookies)
+        for name, value in cookies.items():
+            check_cookie(name, value)
+    return Request(method, target, request_headers, body, length=length, cookies=cookies or None)
 
 
 def _method(method: str) -> str:

@@ -150,13 +150,27 @@ def store_cookies(jar: CookieJar, url: URL, fields: Fields) -> None:
 
 
 def with_jar_cookies(jar: CookieJar | None, request: Request) -> Request:
-    """The request with the jar's cookies for its URL, if the jar has any (and the request has
-    no Cookie field of its own); else the request itself."""
-    if jar is None or not len(jar) or "cookie" in request.headers:
+    """The request with its Cookie field for its URL; else the request itself.
+
+    The request's own cookies (`cookies=`) go with the jar's, the request's winning on a name
+    both have. Without them, the jar's cookies are sent unless the request has a Cookie field
+    of its own (set in `headers=`), which is then sent as it is.
+    """
+    own = request.cookies
+    empty = jar is None or not len(jar)
+    if own is None and (empty or "cookie" in request.headers):
         return request
-    value = cookie_header(jar, request.url)
-    if value is None:
+    jar_header = None if jar is None or empty else cookie_header(jar, request.url)
+    value = jar_header if own is None else merge_cookies(jar_header, own)
+    if not value:
         return request
     headers = request.headers.copy()
     headers["Cookie"] = value
-    return Request(request.method, request.url, headers, request.content, length=request.length)
+    return Request(
+        request.method,
+        request.url,
+        headers,
+        request.content,
+        length=request.length,
+        cookies=own,
+    )

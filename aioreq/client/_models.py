@@ -6,7 +6,7 @@ import codecs
 import datetime
 import json as _json
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import HTTPStatusError
@@ -33,9 +33,11 @@ class Request:
             wire).
         content: the body: bytes, or an async iterable of bytes (a stream, which cannot be
             sent twice).
+        cookies: the request's own cookies (`cookies=`), sent with the jar's for each URL of
+            its redirects to the same origin; None when it has none.
     """
 
-    __slots__ = ("_fields", "_headers", "content", "length", "method", "url")
+    __slots__ = ("_fields", "_headers", "content", "cookies", "length", "method", "url")
 
     def __init__(
         self,
@@ -45,11 +47,13 @@ class Request:
         content: bytes | AsyncIterable[bytes] = b"",
         *,
         length: int | None = 0,
+        cookies: Mapping[str, str] | None = None,
     ) -> None:
         self.method = method
         self.url = url
         self.content = content
         self.length = length
+        self.cookies = cookies
         if isinstance(fields, list):  # not isinstance(fields, Headers): an ABC check is slow
             self._headers: Headers | None = None
             self._fields = fields  # shared with the client: never mutated

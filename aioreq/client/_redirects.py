@@ -24,7 +24,9 @@ def redirect_request(request: Request, response: Response, location: str) -> Req
       (RFC 9110 §15.4.2-4), dropping the body and the fields that described it; 307 and 308
       keep the method and the body.
     - A Location without a fragment inherits the request's (RFC 9110 §10.2.2).
-    - Authorization, Cookie and Proxy-Authorization are dropped on a change of origin.
+    - Authorization, Cookie and Proxy-Authorization are dropped on a change of origin, and so
+      are the request's own cookies (on the same origin, they go with the jar's for the new
+      URL: see `with_jar_cookies`).
 
     Raises:
         InvalidURL: the Location is not a valid http(s) URL.
@@ -51,11 +53,13 @@ def redirect_request(request: Request, response: Response, location: str) -> Req
             f"{status} redirect to {url} asks to send the body again, but it was a stream: "
             "give it as bytes to allow that"
         )
+    cookies = request.cookies
     if url.origin != request.url.origin:
+        cookies = None
         for name in _CREDENTIALS:
             if name in headers:
                 del headers[name]
-    return Request(method, url, headers, content, length=length)
+    return Request(method, url, headers, content, length=length, cookies=cookies)
 
 
 async def follow_chain(

@@ -104,3 +104,32 @@ async def test_a_secure_cookie_goes_over_https_only(
         over_http = await client.get(aioreq_server.url_for("/cookies"))
     assert over_tls.json() == {"cookies": {"token": "t1"}}
     assert over_http.json() == {"cookies": {}}
+
+
+async def test_a_requests_own_cookies_go_with_the_jars_on_each_hop_of_its_origin(
+    aioreq_server: FakeServer,
+) -> None:
+    """`cookies=` on a request: on a redirect to the same origin they are sent again, with the
+    cookies the redirect set (the jar's); they were sent alone, the jar's left out."""
+    async with aioreq.Client() as client:
+        url = aioreq_server.url_for("/cookies/set?flavour=oat&size=2")
+        response = await client.get(url, cookies={"mine": "1", "flavour": "own"})
+        assert response.json() == {"cookies": {"flavour": "own", "mine": "1", "size": "2"}}
+        assert [r.status for r in response.history] == [302]
+        # The jar kept what the redirect set; the request's own cookies are not stored.
+        assert {c.name: c.value for c in client.cookies} == {"flavour": "oat", "size": "2"}
+        assert (await client.get(aioreq_server.url_for("/cookies"))).json() == {
+            "cookies": {"flavour": "oat", "size": "2"}
+        }
+
+
+async def test_a_requests_own_cookies_are_not_sent_to_another_origin(
+    aioreq_server: FakeServer,
+) -> None:
+    elsewhere = f"http://localhost:{aioreq_server.port}/cookies"
+    url = aioreq_server.url_for(f"/redirect-to?url={elsewhere}")
+    async with aioreq.Client() as client:
+        response = await client.get(url, cookies={"mine": "1"})
+    assert str(response.url) == elsewhere
+    assert response.json() == {"cookies": {}}
+    assert [r.header("cookie") for r in aioreq_server.requests] == ["mine=1", None]

@@ -84,14 +84,7 @@ def _copy_with(request: Request, name: str, value: str) -> Request:
     """A copy of `request` with the field `name` set to `value` (the request is not changed)."""
     headers = request.headers.copy()
     headers[name] = value
-    return Request(
-        request.method,
-        request.url,
-        headers,
-        request.content,
-        length=request.length,
-        cookies=request.cookies,
-    )
+    return request.with_headers(headers)
 
 
 class Auth:
@@ -213,14 +206,7 @@ class _FunctionAuth(Auth):
 
     def auth_flow(self, request: Request) -> Generator[Request, Response, None]:
         """Send what the function makes of (a copy of) the request."""
-        copy = Request(
-            request.method,
-            request.url,
-            request.headers.copy(),
-            request.content,
-            length=request.length,
-            cookies=request.cookies,
-        )
+        copy = request.with_headers(request.headers.copy())
         result = self._func(copy)
         if not isinstance(result, Request):
             raise TypeError(

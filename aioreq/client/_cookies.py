@@ -166,11 +166,4 @@ def with_jar_cookies(jar: CookieJar | None, request: Request) -> Request:
         return request
     headers = request.headers.copy()
     headers["Cookie"] = value
-    return Request(
-        request.method,
-        request.url,
-        headers,
-        request.content,
-        length=request.length,
-        cookies=own,
-    )
+    return request.with_headers(headers)

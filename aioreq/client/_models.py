@@ -73,6 +73,12 @@ class Request:
         """The header fields as bytes, as they go on the wire (after Host)."""
         return self._headers.raw if self._headers is not None else self._fields
 
+    def with_headers(self, headers: Headers) -> Request:
+        """A copy of this request with `headers` for its header fields."""
+        return Request(
+            self.method, self.url, headers, self.content, length=self.length, cookies=self.cookies
+        )
+
     @property
     def replayable(self) -> bool:
         """Whether the body can be sent again (for a retry or a 307/308 redirect): bytes, a

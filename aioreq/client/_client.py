@@ -2,7 +2,8 @@
 redirects, cookies, auth, proxies, retries, middleware and hooks, decoding, and the one safe
 retry.
 
-One request goes through these layers, outermost first:
+One request goes through these layers, outermost first (1 to 4 in `_layers`, 5 in `_exchange`,
+which `Client` has as mixins):
 
 1. the client's middlewares, `async def mw(request, call_next) -> Response`, in the order given
    (streamed responses too: a middleware gets the response before its body is read);
@@ -12,15 +13,9 @@ One request goes through these layers, outermost first:
    (`_redirects.follow_chain`);
 4. each hop: the jar's cookies (`_cookies`), the request hooks, the retries of `Retry`
    (`_retry`), and the response hooks;
-5. one exchange on one pooled connection (`_send_once`), with the stale-connection retry below
-   (a streamed body is read later, by `_streaming`).
-
-The one retry that is always on (the most common complaint about aiohttp, httpx and urllib3
-alike): a server may close an idle keep-alive connection just as the client reuses it. When a
-request on a *reused* connection fails before any byte of the response arrived, and the request
-is idempotent (RFC 9110 §9.2.2) with a body that can be sent again, it is sent once more on a
-fresh connection. RFC 9112 §9.3.1: "A user agent MAY automatically retry a request with a
-non-idempotent method" only when it knows the semantics are idempotent -- so others are not.
+5. one exchange on one pooled connection (`_exchange`), with the one retry that is always on,
+   of a request on a connection the server closed (a streamed body is read later, by
+   `_streaming`).
 
 A request with none of this (no auth, middleware, hooks, retries, proxy, cookies or total
 deadline) takes a shorter path to step 5 with its head prepared once per client (`_building`
@@ -33,49 +28,30 @@ from __future__ import annotations
 import os
 import ssl as _ssl
 import time
-from collections.abc import AsyncIterable, Awaitable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._config import Limits, Timeout, TimeoutTypes
-from .._exceptions import (
-    LocalProtocolError,
-    ReadError,
-    RemoteProtocolError,
-    WriteError,
-)
 from .._headers import Headers, HeadersLike, set_fields
 from .._version import __version__
-from ..connection import Origin
 from ..pool import ConnectionPool
 from ..protocol import (
     DEFAULT_MAX_HEADER_COUNT,
     DEFAULT_MAX_HEADER_SIZE,
     DEFAULT_MAX_LINE_SIZE,
-    Fields,
-    encode_request_head,
 )
-from ._auth import Auth, authenticate, coerce_auth, has_netrc, netrc_auth
-from ._building import Plan, expects_continue, make_plan, make_request, resolve_url, wire_fields
+from ._auth import Auth, authenticate, coerce_auth, has_netrc
+from ._building import Plan, make_plan, make_request, resolve_url
 from ._connector import Connector
-from ._cookies import CookiesLike, make_jar, store_cookies, with_jar_cookies
-from ._decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECODED_SIZE, make_decoder
-from ._hooks import (
-    Handler,
-    Hook,
-    Middleware,
-    Progress,
-    Trace,
-    call_hook,
-    link,
-    split_hooks,
-    tracer,
-    uploading,
-)
+from ._cookies import CookiesLike, make_jar
+from ._decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECODED_SIZE
+from ._exchange import _Call
+from ._hooks import Hook, Middleware, Progress, Trace, split_hooks
+from ._layers import _REDIRECTS, _USE_CLIENT, _Layers
 from ._models import Request, Response
 from ._proxies import Proxy, ProxyRoutes
-from ._redirects import REDIRECT_STATUSES, follow_chain
-from ._retry import Retry, send_with_retries
-from ._streaming import StreamContext, streamed_response
+from ._retry import Retry
+from ._streaming import StreamContext
 from ._urls import URL, parse_url
 
 if TYPE_CHECKING:
@@ -83,9 +59,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Client"]
 
-_IDEMPOTENT = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
-_REDIRECTS = REDIRECT_STATUSES
-_USE_CLIENT: Any = object()
 _USER_AGENT = f"aioreq/{__version__}".encode()
 _now = time.monotonic
 #: connect 10 s, read 30 s, write 30 s, pool 10 s, no total.
@@ -93,34 +66,9 @@ DEFAULT_TIMEOUT = Timeout()
 #: The largest response body a client reads into memory unless told otherwise: a server cannot
 #: make it hold more (`stream()` reads any size, a piece at a time).
 DEFAULT_MAX_BODY_SIZE = 256 * 2**20
-#: How long a body with `Expect: 100-continue` waits for the server's 100 before it goes anyway
-#: (RFC 9110 §10.1.1 leaves it open; curl waits 1 second).
-CONTINUE_WAIT = 1.0
 
 
-class _Call:
-    """What one call of `send()` settled, shared by its redirects, auth rounds and retries."""
-
-    __slots__ = ("deadline", "download", "follow", "phases", "stream", "upload")
-
-    def __init__(
-        self,
-        phases: Timeout,
-        deadline: float | None,
-        stream: bool,
-        follow: bool,
-        upload: Progress | None = None,
-        download: Progress | None = None,
-    ) -> None:
-        self.phases = phases
-        self.deadline = deadline
-        self.stream = stream
-        self.follow = follow
-        self.upload = upload
-        self.download = download
-
-
-class Client:
+class Client(_Layers):
     """An HTTP/1.1 client with a pool of keep-alive connections.
 
     Use it as `async with aioreq.Client() as client:`; one client is meant to serve many
@@ -523,245 +471,6 @@ class Client:
             return await self._following(request, call, _head)
         return await authenticate(flow, request, lambda sent: self._following(sent, call, None))
 
-    def _auth_for(self, request: Request, auth: Any) -> Auth | None:
-        """The auth of a request: its own, the client's, or `.netrc`'s for its host."""
-        if auth is not _USE_CLIENT:
-            return coerce_auth(auth)
-        if self._auth is not None:
-            return self._auth
-        netrc = self._netrc
-        if netrc is None or "authorization" in request.headers:
-            return None
-        host = request.url.host
-        if host not in netrc:
-            if len(netrc) >= 512:
-                netrc.clear()
-            netrc[host] = netrc_auth(host)
-        return netrc[host]
-
-    def _chain(self, call: _Call, flow: Auth | None) -> Handler:
-        """The middlewares around auth, redirects and the exchange, outermost first."""
-
-        async def innermost(request: Request) -> Response:
-            if flow is None:
-                return await self._following(request, call, None)
-            return await authenticate(flow, request, lambda sent: self._following(sent, call, None))
-
-        handler: Handler = innermost
-        for middleware in reversed(self._middleware):
-            handler = link(middleware, handler)
-        return handler
-
-    async def _following(self, request: Request, call: _Call, head: bytes | None) -> Response:
-        """One request and the redirects it leads to."""
-        response = await self._hop(request, call, head)
-        if call.follow and response.status in _REDIRECTS:
-            return await self._follow(request, response, call)
-        return response
-
-    def _follow(self, request: Request, response: Response, call: _Call) -> Awaitable[Response]:
-        """Follow the redirects that `response` (to `request`) begins (see `follow_chain`).
-
-        Not a coroutine function, so it adds no coroutine level; and the closure over `self`
-        and `call` is made here because made in `request()` it would turn `self` there into a
-        cell, which the fast path would pay for on every request."""
-        return follow_chain(
-            request,
-            response,
-            lambda sent: self._hop(sent, call, None),
-            max_redirects=self.max_redirects,
-        )
-
-    async def _hop(self, request: Request, call: _Call, head: bytes | None) -> Response:
-        """One request to one URL: cookies, hooks and retries around the exchange."""
-        sent = with_jar_cookies(self._jar, request)
-        if sent is not request:
-            head = None  # the prepared head has no Cookie field
-        for hook in self._request_hooks:
-            await call_hook(hook, sent)
-            head = None  # a hook may have changed the request
-        retry = self._retry
-        if retry is None:
-            response = await self._send_once(
-                sent, call.phases, call.deadline, call.stream, head, call
-            )
-        else:
-
-            async def once(attempt: Request) -> Response:
-                return await self._send_once(
-                    attempt, call.phases, call.deadline, call.stream, None, call
-                )
-
-            response = await send_with_retries(retry, sent, once, deadline=call.deadline)
-        for hook in self._response_hooks:
-            await call_hook(hook, response)
-        return response
-
-    async def _send_once(
-        self,
-        request: Request,
-        phases: Timeout,
-        deadline: float | None,
-        stream: bool,
-        head_bytes: bytes | None,
-        call: _Call | None = None,
-    ) -> Response:
-        pool = self._pool
-        url = request.url
-        origin: Origin = url.origin
-        try:
-            method = request.method.encode("ascii")
-        except UnicodeEncodeError:
-            raise LocalProtocolError(
-                f"{request.method!r} is not a method: a method is a token (RFC 9110 §9.1)"
-            ) from None
-        content: bytes | AsyncIterable[bytes] = request.content
-        fields: Fields | None = None
-        expect: float | None = None
-        if head_bytes is None or not isinstance(content, bytes):
-            target = url.target
-            extra: list[tuple[bytes, bytes]] = []
-            proxies = self._proxies
-            if proxies is not None:
-                proxy = proxies.proxy_for(url)
-                if proxy is not None:
-                    origin = (*origin, proxy)
-                    if url.scheme == "http":
-                        # RFC 9112 §3.2.2: to a proxy, the target is the absolute URI.
-                        target = b"http://" + url.host_header + target
-                        extra += proxy.headers
-            if content and expects_continue(self.expect_continue, content, request.length):
-                extra.append((b"Expect", b"100-continue"))
-                expect = CONTINUE_WAIT
-            fields = wire_fields(request, extra)
-            head_bytes = encode_request_head(method, target, fields)
-        upload = None if call is None else call.upload
-        started = _now()
-        if deadline is None:
-            read_timeout, write_timeout = phases.read, phases.write
-        else:
-            read_timeout = _within(phases.read, deadline)
-            write_timeout = _within(phases.write, deadline)
-        trace = self._trace
-        on_sent = None if trace is None else tracer(trace, "request_sent", request)
-        fresh = False
-        while True:
-            # An idle connection is taken without a coroutine; only a new one or a wait needs it.
-            connection = None if fresh else pool.take_idle(origin)
-            if connection is None:
-                connection = await pool.acquire(
-                    origin,
-                    timeout=_within(phases.pool, deadline),
-                    connect_timeout=_within(phases.connect, deadline),
-                    fresh=fresh,
-                )
-            if trace is not None:
-                trace(
-                    "connection_acquired",
-                    {"origin": origin[:3], "reused": connection.requests > 0, "request": request},
-                )
-            body = (
-                content
-                if upload is None or not content
-                else uploading(content, request.length, upload)
-            )
-            try:
-                head = await connection.send(
-                    method,
-                    head_bytes,
-                    fields,
-                    body,
-                    read_timeout=read_timeout,
-                    write_timeout=write_timeout,
-                    expect_continue=expect,
-                    on_sent=on_sent,
-                )
-            except (ReadError, WriteError, RemoteProtocolError):
-                pool.release(connection, reusable=False)
-                if (
-                    not fresh
-                    and connection.requests > 1
-                    and not connection.received
-                    and request.method in _IDEMPOTENT
-                    and request.replayable
-                ):
-                    fresh = True  # the server closed the idle connection: once more, anew
-                    continue
-                raise
-            except BaseException:
-                pool.release(connection, reusable=False)
-                raise
-            break
-        if trace is not None:
-            trace(
-                "response_headers",
-                {"request": request, "status": head.status_code, "seconds": _now() - started},
-            )
-        decoder = None
-        coded = set_cookie = False
-        for name, _ in head.headers:
-            size = len(name)
-            if size == 16:
-                coded = coded or name.lower() == b"content-encoding"
-            elif size == 10:
-                set_cookie = set_cookie or name.lower() == b"set-cookie"
-        if coded:
-            # RFC 9110 §5.3: repeated lines of a list field are one list. A streamed body is
-            # decoded piece by piece, so no cap on the whole is needed there.
-            codings = b", ".join(
-                v for n, v in head.headers if len(n) == 16 and n.lower() == b"content-encoding"
-            )
-            try:
-                decoder = make_decoder(codings, max_size=None if stream else self.max_decoded_size)
-            except BaseException:
-                pool.release(connection, reusable=False)
-                raise
-        if set_cookie:
-            store_cookies(self.cookies, url, head.headers)
-        version = "HTTP/1.0" if head.http_version == b"1.0" else "HTTP/1.1"
-        progress = None if call is None else call.download
-        if stream or progress is not None:
-            response = streamed_response(
-                head,
-                version,
-                request,
-                decoder,
-                pool=pool,
-                connection=connection,
-                read_timeout=phases.read,
-                deadline=deadline,
-                progress=progress,
-                trace=trace,
-                started=started,
-                max_size=None if stream else self.max_body_size,
-            )
-            if not stream:
-                await response.aread()
-        else:
-            raw = connection.take_body(self.max_body_size)
-            if raw is None:
-                try:
-                    raw = await connection.read_body(read_timeout, self.max_body_size, deadline)
-                except BaseException:
-                    pool.release(connection, reusable=False)
-                    raise
-            trailers = connection.trailers
-            pool.release(connection, reusable=True)
-            body = raw if decoder is None else decoder.decode(raw) + decoder.flush()
-            response = Response(
-                head.status_code, head.reason, version, head.headers, request, body=body
-            )
-            response.num_bytes_downloaded = len(raw)
-            if trailers:
-                response._set_trailers(trailers)
-            if trace is not None:
-                trace(
-                    "response_done",
-                    {"request": request, "bytes": len(raw), "seconds": _now() - started},
-                )
-        response._elapsed = _now() - started
-        return response
-
     # -- closing --------------------------------------------------------------------------------
 
     async def aclose(self) -> None:
@@ -777,11 +486,3 @@ class Client:
 
     def __repr__(self) -> str:
         return f"<aioreq.Client {self._pool!r}>"
-
-
-def _within(phase: float | None, deadline: float | None) -> float | None:
-    """The seconds a phase may take: its own timeout, cut to what the total deadline leaves."""
-    if deadline is None:
-        return phase
-    left = max(0.0, deadline - _now())
-    return left if phase is None else min(phase, left)

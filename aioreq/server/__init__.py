@@ -19,9 +19,9 @@ exception gets a 500 and is logged on the "aioreq.server" logger. It is also the
 `pytest_aioreq` fixtures, which is why `RawResponse` can send bytes no correct server would.
 """
 
-from ._connection import http_date
 from ._messages import Body, RawResponse, Request, Response, Trailers
 from ._serve import App, Server, ServerLimits, run, serve
+from ._writing import http_date
 
 __all__ = [
     "App",

@@ -17,10 +17,9 @@ The loop, per connection (one task each, so a slow application never blocks anot
    body is read and dropped, a large one (or a malformed one: its response is already out, so
    no second one may follow) costs the connection.
 
-Bad requests get the protocol error's status hint (400, 413, 414, 431, 501) and the connection
-is closed with a lingering close (RFC 9112 §9.6): the write side is shut first and what the
-client still sends is read and dropped for a moment, so that the error response is not lost to
-a TCP reset.
+A bad request gets the status its error calls for, then a lingering close (`_closing`); what
+goes on the wire for a response, its framing, is `_writing`'s. Both are mixins of `_Connection`,
+which keeps the loop.
 """
 
 from __future__ import annotations
@@ -29,13 +28,10 @@ import asyncio
 import contextvars
 import logging
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Coroutine, Generator
-from email.utils import formatdate
 from typing import TYPE_CHECKING, Any, cast
 
 from .._exceptions import (
-    LocalProtocolError,
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
@@ -44,17 +40,11 @@ from .._exceptions import (
     WriteTimeout,
 )
 from .._headers import Headers
-from ..protocol import (
-    BodyWriter,
-    EndOfMessage,
-    Event,
-    RequestHead,
-    RequestParser,
-    encode_response_head,
-    reason_phrase,
-)
+from ..protocol import EndOfMessage, Event, RequestHead, RequestParser
 from ..streams import Stream
-from ._messages import RawResponse, Request, Response, _fields
+from ._closing import _READ_SIZE, _Closing, _deadline
+from ._messages import RawResponse, Request, Response
+from ._writing import _error_response, _Writing
 
 if TYPE_CHECKING:
     from ._serve import Server
@@ -63,32 +53,11 @@ __all__: list[str] = []
 
 logger = logging.getLogger("aioreq.server")
 
-_READ_SIZE = 2**20  # whole transport reads, never cut and copied
 # An unread request body up to this size is read and dropped to keep the connection.
 _DRAIN_LIMIT = 2**16
 _DRAIN_TIMEOUT = 1.0
-# Lingering close: how long, and how many bytes, to read and drop before closing for good.
-_LINGER_TIMEOUT = 1.0
-_LINGER_LIMIT = 2**20
 
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-_BODYLESS = frozenset((204, 304))
-# The lengths of the response field names the server looks at (framing, Date, Connection):
-# a name of another length is passed over without being lowercased.
-_FIELD_LENGTHS = frozenset(
-    len(name) for name in (b"content-length", b"transfer-encoding", b"connection", b"date")
-)
-
-_date = [0, b""]
-
-
-def http_date() -> bytes:
-    """The Date field value for now (RFC 9110 §6.6.1), recomputed once a second."""
-    now = int(time.time())
-    if now != _date[0]:
-        _date[0] = now
-        _date[1] = formatdate(now, usegmt=True).encode("ascii")
-    return _date[1]  # type: ignore[return-value]
 
 
 class _HeadTimeout(Exception):
@@ -136,7 +105,7 @@ async def _resumed(coro: Any, yielded: Any) -> Any:
     return await _Resume(coro, yielded)
 
 
-class _Connection:
+class _Connection(_Writing, _Closing):
     """Serves the requests of one connection, one after the other (pipelined ones too).
 
     Two modes. In push mode (the usual one) the stream hands each read to `_on_data`, inside
@@ -533,270 +502,7 @@ class _Connection:
         self._served_one()
         return keep_alive
 
-    # -- writing --------------------------------------------------------------------------------
-
-    def _head(
-        self, request: Request, response: Response, keep_alive: bool
-    ) -> tuple[bytes, BodyWriter | None, bool, bool]:
-        """The head to send, the body's writer (None: send the bytes as they are), whether
-        the connection is kept, and whether a body may follow at all.
-
-        Raises:
-            LocalProtocolError: the application's status, reason or fields cannot be sent.
-        """
-        status = response.status
-        fields = response.headers
-        body = response.body
-        has_length = has_coding = has_date = has_close = False
-        for name, value in fields:
-            if len(name) in _FIELD_LENGTHS:
-                lname = name.lower()
-                if lname == b"content-length":
-                    has_length = True
-                elif lname == b"transfer-encoding":
-                    has_coding = True
-                elif lname == b"date":
-                    has_date = True
-                elif lname == b"connection" and b"close" in value.lower():
-                    keep_alive = False
-                    has_close = True
-        http10 = request._head.http_version == b"1.0"
-        no_body = status < 200 or status in _BODYLESS
-        # RFC 9110 §6.6.1: "An origin server with a clock ... MUST generate a Date header
-        # field" -- unless the application already did (Date is a singleton field).
-        extra: list[tuple[bytes, bytes]] = [] if has_date else [(b"Date", http_date())]
-        streamed = not isinstance(body, bytes)
-        framed = has_length or has_coding
-        if no_body:
-            # RFC 9110 §8.6: "A server MUST NOT send a Content-Length header field in any
-            # response with a status code of 1xx (Informational) or 204 (No Content)."
-            pass
-        elif not framed and (streamed or (response.trailers is not None and not http10)):
-            if http10:
-                # An HTTP/1.0 client knows no chunked coding: the body ends with the connection.
-                keep_alive = False
-            else:
-                # A stream of unknown length, or trailers (which only chunked can carry).
-                extra.append((b"Transfer-Encoding", b"chunked"))
-                has_coding = framed = True
-        elif not framed:
-            extra.append((b"Content-Length", b"%d" % len(body)))  # type: ignore[arg-type]
-        if not keep_alive:
-            if not has_close:
-                extra.append((b"Connection", b"close"))
-        elif http10:
-            extra.append((b"Connection", b"keep-alive"))
-        all_fields = fields + extra if fields else extra
-        head = encode_response_head(status, all_fields, reason=response.reason)
-        writer = BodyWriter(all_fields, until_close=not keep_alive) if framed or streamed else None
-        return head, writer, keep_alive, not no_body and request._head.method != b"HEAD"
-
-    def _payload(
-        self, request: Request, response: Response, keep_alive: bool
-    ) -> tuple[bytes, bool]:
-        """The whole response to a body held in memory, and whether the connection is kept.
-
-        A response that cannot be sent as the application made it (CR or LF in a field, a
-        Content-Length that does not match) is logged and replaced by a 500.
-        """
-        body = response.body
-        assert isinstance(body, bytes)
-        status = response.status
-        fields = response.headers
-        try:
-            if (
-                keep_alive
-                and status >= 200
-                and status not in _BODYLESS
-                and response.reason is None
-                and response.trailers is None
-                and request._head.http_version == b"1.1"
-                and request._head.method != b"HEAD"
-            ):
-                # The usual case, spared the general path below: nothing about the framing,
-                # the date or the connection comes from the application.
-                for name, _ in fields:
-                    if len(name) in _FIELD_LENGTHS:
-                        break
-                else:
-                    extra = [(b"Date", http_date()), (b"Content-Length", b"%d" % len(body))]
-                    head = encode_response_head(status, fields + extra if fields else extra)
-                    return head + body, True
-            head, writer, keep_alive, with_body = self._head(request, response, keep_alive)
-            if not with_body:
-                return head, keep_alive
-            if writer is None:
-                return head + body, keep_alive
-            return head + writer.write(body) + writer.end(_trailers(response)), keep_alive
-        except LocalProtocolError as exc:
-            return self._payload(request, _unsendable(request, exc), keep_alive)
-
-    async def _send(self, request: Request, response: Response, keep_alive: bool) -> bool:
-        """Write the response; returns whether the connection may be kept.
-
-        Raises:
-            TransportError: the client went away, or took no data for `body_timeout` seconds
-                (WriteTimeout).
-        """
-        stream = self.stream
-        timeout = self.server.limits.body_timeout
-        body = response.body
-        if isinstance(body, bytes):
-            payload, keep_alive = self._payload(request, response, keep_alive)
-            await stream.write_all(payload, timeout=timeout)
-            return keep_alive
-        try:
-            head, writer, keep_alive, with_body = self._head(request, response, keep_alive)
-        except LocalProtocolError as exc:
-            await _close_iterable(body)
-            return await self._send(request, _unsendable(request, exc), keep_alive)
-        if not with_body or writer is None:
-            await _close_iterable(body)
-            await stream.write_all(head, timeout=timeout)
-            return keep_alive
-        try:
-            await stream.write_all(head, timeout=timeout)
-            async for data in body:
-                if data:
-                    await stream.write_all(writer.write(data), timeout=timeout)
-            # Trailers travel only in the chunked coding; an HTTP/1.0 client gets none.
-            end = writer.end(_trailers(response) if writer.chunked else ())
-            await stream.write_all(end, timeout=timeout)
-        except TransportError:
-            await _close_iterable(body)
-            raise
-        except Exception:
-            # The head is out, so no error response can follow: abort, and the client sees
-            # a body cut short rather than a wrong one.
-            logger.exception(
-                "the response body to %s %s failed after the head was sent",
-                request.method,
-                request.target,
-            )
-            await _close_iterable(body)
-            stream.abort()
-            return False
-        return keep_alive
-
-    async def _send_raw(self, response: RawResponse) -> None:
-        data = response.data
-        stream = self.stream
-        timeout = self.server.limits.body_timeout
-        if isinstance(data, bytes):
-            if data:
-                await stream.write_all(data, timeout=timeout)
-        else:
-            try:
-                async for piece in data:
-                    await stream.write_all(piece, timeout=timeout)
-            except TransportError:
-                await _close_iterable(data)
-                raise
-            except Exception:
-                logger.exception("the raw response failed while it was being sent")
-                await _close_iterable(data)
-                stream.abort()
-                return
-        if response.reset:
-            # Let what was written reach the kernel first: a reset drops unsent bytes.
-            await stream.flush()
-            stream.reset()
-
-    # -- refusing and closing ---------------------------------------------------------------------
-
-    async def _refuse(self, status: int, message: str) -> None:
-        """Answer a request that cannot be served with `status`, then close."""
-        if self.stream.is_closing:
-            return
-        logger.debug("refusing a request from %r with %d: %s", self.client, status, message)
-        body = b"%d %b: %b\n" % (status, reason_phrase(status), message.encode("utf-8", "replace"))
-        head = encode_response_head(
-            status,
-            [
-                (b"Content-Type", b"text/plain; charset=utf-8"),
-                (b"Content-Length", b"%d" % len(body)),
-                (b"Connection", b"close"),
-                (b"Date", http_date()),
-            ],
-        )
-        try:
-            await self.stream.write_all(head + body, timeout=_LINGER_TIMEOUT)
-        except TransportError:
-            return
-        await self._linger()
-
-    async def _linger(self) -> None:
-        """Shut the write side, then read and drop for a moment (RFC 9112 §9.6)."""
-        stream = self.stream
-        if stream.is_closing:
-            return
-        try:
-            await stream.send_eof()
-            dropped = 0
-            async with _deadline(_LINGER_TIMEOUT):
-                while dropped < _LINGER_LIMIT:
-                    data = await stream.read_some(_READ_SIZE)
-                    if not data:
-                        break
-                    dropped += len(data)
-        except (asyncio.TimeoutError, TransportError, OSError):
-            pass
-
-
-def _unsendable(request: Request, exc: LocalProtocolError) -> Response:
-    logger.error("cannot send the response to %s %s: %s", request.method, request.target, exc)
-    return _error_response(500, "the application's response could not be sent")
-
 
 def _failed(request: Request) -> Response:
     logger.exception("the application failed on %s %s", request.method, request.target)
     return _error_response(500, "the application failed")
-
-
-def _error_response(status: int, message: str) -> Response:
-    return Response(status, text=f"{status} {reason_phrase(status).decode()}: {message}\n")
-
-
-def _trailers(response: Response) -> list[tuple[bytes, bytes]]:
-    trailers = response.trailers
-    if trailers is None:
-        return []
-    return _fields(trailers() if callable(trailers) else trailers)
-
-
-async def _close_iterable(body: Any) -> None:
-    close = getattr(body, "aclose", None)
-    if close is not None:
-        await close()
-
-
-class _deadline:  # noqa: N801 -- used like asyncio.timeout, which Python 3.10 lacks
-    """Cancel the enclosed block after `seconds`, raising asyncio.TimeoutError instead."""
-
-    __slots__ = ("_expired", "_handle", "_seconds", "_task")
-
-    def __init__(self, seconds: float) -> None:
-        self._seconds = seconds
-        self._expired = False
-        self._handle: asyncio.TimerHandle | None = None
-        self._task: asyncio.Task[Any] | None = None
-
-    async def __aenter__(self) -> None:
-        self._task = asyncio.current_task()
-        self._handle = asyncio.get_running_loop().call_later(self._seconds, self._expire)
-
-    def _expire(self) -> None:
-        self._expired = True
-        assert self._task is not None
-        self._task.cancel()
-
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        assert self._handle is not None
-        self._handle.cancel()
-        if self._expired and exc_type is asyncio.CancelledError:
-            task = self._task
-            assert task is not None
-            if hasattr(task, "uncancel"):
-                task.uncancel()
-            raise asyncio.TimeoutError from None
-        return False

@@ -533,7 +533,7 @@ def test_malformed_responses_are_rejected(
         connections.append(1)
         if not bad.data and not keep_open:
             # Closed before any byte of the response, on a reused connection: the one retry
-            # aioreq makes of an idempotent request (see aioreq.client._client), on a new one.
+            # aioreq makes of an idempotent request (see aioreq.client._exchange), on a new one.
             connections.append(2)
 
     async def main() -> None:

@@ -26,6 +26,7 @@ import ssl
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from rich.json import JSON
@@ -78,7 +79,7 @@ def add_parsers(commands: Any) -> None:
         body = command.add_mutually_exclusive_group()
         body.add_argument(
             "--data",
-            type=_read,
+            type=_data,
             metavar="TEXT|@FILE|@-",
             help="send this body, or FILE's bytes, or stdin's; Content-Type "
             "application/x-www-form-urlencoded unless -H sets one",
@@ -138,6 +139,20 @@ def _header(text: str) -> tuple[str, str]:
     if not colon or not name.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is not a header field: write 'Name: value'")
     return name.strip(), value.strip()
+
+
+def _data(text: str) -> bytes | Path:
+    """`--data`: the text as bytes, stdin's bytes for `@-`, or for `@FILE` the file's path (it is
+    streamed from the file, never read whole)."""
+    if text.startswith("@") and text != "@-":
+        path = Path(text[1:])
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            raise argparse.ArgumentTypeError(f"cannot read {path}: {exc.strerror}") from exc
+        return path
+    return _read(text)
 
 
 def _read(text: str) -> bytes:
@@ -221,8 +236,10 @@ async def _exchange(args: argparse.Namespace, url: str, printer: _Printer) -> in
         if args.verbose
         else None,
     )
-    async with client:
+    async with client, contextlib.AsyncExitStack() as stack:
         body = args.data if args.json is None else args.json
+        if isinstance(body, Path):
+            body = stack.enter_context(body.open("rb"))  # sent as it is read, its length known
         fields = _fields(args)
         async with client.stream(args.method, url, content=body, headers=fields) as response:
             await printer.response(response)
@@ -379,9 +396,9 @@ def _request_head(request: aioreq.Request) -> tuple[str, Fields]:
     """The request line and the fields of `request`, as aioreq.client writes them."""
     url = request.url
     fields = [("Host", url.host_header.decode("ascii")), *request.headers.multi_items()]
-    content = request.content
-    if isinstance(content, bytes) and (content or request.method in _BODY_METHODS):
-        fields.append(("Content-Length", str(len(content))))
+    length = request.length
+    if length is not None and (length or request.method in _BODY_METHODS):
+        fields.append(("Content-Length", str(length)))
     return f"{request.method} {url.target.decode('ascii')} HTTP/1.1", fields
 
 

@@ -234,9 +234,12 @@ def test_data_from_a_file_is_sent_byte_for_byte(
 ) -> None:
     upload = tmp_path / "upload.bin"
     upload.write_bytes(bytes(range(256)) + b"\r\n")
-    result = cli("post", aioreq_server.url_for("/echo"), "--data", f"@{upload}")
+    result = cli("post", aioreq_server.url_for("/echo"), "--data", f"@{upload}", "-v")
     assert result.code == 0
     assert aioreq_server.requests[0].body == bytes(range(256)) + b"\r\n"
+    # Streamed from the file, with the length it knows (not chunked), and -v says so.
+    assert aioreq_server.requests[0].header("content-length") == "258"
+    assert "> Content-Length: 258" in result.err
 
 
 def test_data_and_json_from_stdin(

@@ -3,6 +3,7 @@ so this sibling module is importable as `_common`)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import ctypes.util
@@ -12,9 +13,11 @@ import signal
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def _version(package: str) -> str | None:
@@ -136,3 +139,36 @@ def print_machine(info: dict[str, Any]) -> None:
     print(f"packages  {versions}")
     if info.get("source"):
         print(f"source    {info['source']}")
+
+
+def run_on_loop(loop_name: str, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run `main()` on a new event loop: asyncio's default one, or "uvloop"."""
+    if loop_name == "uvloop":
+        import uvloop
+
+        if sys.version_info >= (3, 11):
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                return runner.run(main())
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return asyncio.run(main())
+
+
+def terminate(process: subprocess.Popen[Any], timeout: float) -> str | None:
+    """SIGTERM `process`, then SIGKILL after `timeout` seconds; what went wrong, if anything."""
+    problem = None
+    try:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                problem = f"the server did not stop within {timeout} s of SIGTERM; killed"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if problem is None and process.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL):
+        problem = f"the server exited with status {process.returncode}"
+    return problem

@@ -120,7 +120,7 @@ import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 from _client_peers import RawFloor, RssWatch, Urllib3Peer, make_async_peer
 from _common import (
@@ -131,6 +131,8 @@ from _common import (
     choose_cpus,
     machine,
     print_machine,
+    run_on_loop,
+    terminate,
 )
 
 HOST = "127.0.0.1"
@@ -345,20 +347,6 @@ def serve_main() -> int:
         "uvloop" if importlib.util.find_spec("uvloop") else "asyncio", _serve_until_signalled
     )
     return 0
-
-
-T = TypeVar("T")
-
-
-def run_on_loop(loop_name: str, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    if loop_name == "uvloop":
-        import uvloop
-
-        if sys.version_info >= (3, 11):
-            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                return runner.run(main())
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    return asyncio.run(main())
 
 
 # -- one run of one client (in its own process) --------------------------------------------------
@@ -765,24 +753,7 @@ def verify_server(server: ServerProcess, download_size: int) -> None:
 
 def stop_server(server: ServerProcess) -> str | None:
     """SIGTERM, then SIGKILL after STOP_TIMEOUT; what went wrong, if anything."""
-    process = server.process
-    problem = None
-    try:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                problem = f"the server did not stop within {STOP_TIMEOUT} s of SIGTERM; killed"
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    if problem is None and process.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL):
-        problem = f"the server exited with status {process.returncode}"
-    return problem
+    return terminate(server.process, STOP_TIMEOUT)
 
 
 # -- the runs ------------------------------------------------------------------------------------

@@ -68,11 +68,19 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
-from _common import _version, child_setup, choose_cpus, machine, print_machine
+from _common import (
+    _version,
+    child_setup,
+    choose_cpus,
+    machine,
+    print_machine,
+    run_on_loop,
+    terminate,
+)
 
 HOST = "127.0.0.1"
 MIB = 1 << 20
@@ -166,18 +174,6 @@ async def _serve_until_signalled() -> None:
         await server.close()
 
 
-T = TypeVar("T")
-
-
-def run_on_loop(loop_name: str, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    if loop_name == "uvloop":
-        import uvloop
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            return runner.run(main())
-    return asyncio.run(main())
-
-
 @dataclass
 class ServerProcess:
     process: subprocess.Popen[str]
@@ -217,16 +213,9 @@ def start_server(cpu: int | None, loop_name: str, log: IO[bytes]) -> ServerProce
 
 
 def stop_server(server: ServerProcess) -> None:
-    process = server.process
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
+    terminate(server.process, STOP_TIMEOUT)
+    if server.process.stdout is not None:
+        server.process.stdout.close()
 
 
 # -- what a process holds ------------------------------------------------------------------------

@@ -78,6 +78,7 @@ from _common import (
     choose_cpus,
     machine,
     print_machine,
+    run_on_loop,
 )
 
 HOST = "127.0.0.1"
@@ -154,15 +155,7 @@ async def _serve_until_signalled(name: str, port: int) -> None:
 
 def serve_main(name: str, loop_name: str, port: int) -> int:
     """The hidden ``--serve`` sub-command: serve until SIGINT or SIGTERM, then close."""
-    if loop_name == "uvloop":
-        import uvloop
-
-        if sys.version_info >= (3, 11):
-            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                runner.run(_serve_until_signalled(name, port))
-            return 0
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    asyncio.run(_serve_until_signalled(name, port))
+    run_on_loop(loop_name, lambda: _serve_until_signalled(name, port))
     return 0
 
 

@@ -34,7 +34,7 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
-from http.cookiejar import Cookie, CookieJar
+from http.cookiejar import CookieJar
 from typing import Any
 
 import pytest
@@ -42,6 +42,7 @@ import pytest_asyncio
 import trustme
 
 import aioreq
+from aioreq.client._cookies import _any_host_cookie
 from aioreq.client._decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECODED_SIZE
 from aioreq.client._retry import send_with_retries
 from aioreq.protocol import (
@@ -542,27 +543,10 @@ async def _with_client(env: Env, **options: Any) -> None:
 
 
 def _jar_with(value: str) -> CookieJar:
-    """A jar given by the user, holding a cookie for every host with this value."""
+    """A jar given by the user, holding a cookie for every host with this value (made as the
+    client makes those of `cookies=`, without its check of the value)."""
     jar = CookieJar()
-    cookie = Cookie(
-        version=0,
-        name="n",
-        value=value,
-        port=None,
-        port_specified=False,
-        domain="",
-        domain_specified=False,
-        domain_initial_dot=False,
-        path="/",
-        path_specified=True,
-        secure=False,
-        expires=None,
-        discard=True,
-        comment=None,
-        comment_url=None,
-        rest={},
-    )
-    jar.set_cookie(cookie)
+    jar.set_cookie(_any_host_cookie("n", value))
     return jar
 
 
